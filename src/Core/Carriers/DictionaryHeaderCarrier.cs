@@ -1,0 +1,122 @@
+namespace Messaging;
+
+/// <summary>
+/// An <see cref="IHeaderCarrier"/> over a mutable dictionary of raw header values, the shape most brokers use
+/// (AMQP tables, application properties). Values are written as strings and read through
+/// <see cref="HeaderValues.TryGetString(object?, out string)"/>, after an optional transport-specific conversion.
+/// </summary>
+public sealed class DictionaryHeaderCarrier : IHeaderCarrier
+{
+    private readonly IDictionary<string, object?> _headers;
+    private readonly Func<object?, object?>? _convert;
+
+    /// <summary>Creates a carrier over <paramref name="headers"/>.</summary>
+    /// <param name="headers">The message's headers; written in place.</param>
+    /// <param name="convert">
+    /// An optional conversion applied to each raw value before text normalisation, for transport value types
+    /// such as a binary table value. It must not throw.
+    /// </param>
+    public DictionaryHeaderCarrier(IDictionary<string, object?> headers, Func<object?, object?>? convert = null)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        _headers = headers;
+        _convert = convert;
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<string> Keys => _headers.Keys;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string>? GetValues(string name)
+    {
+        string? first = null;
+        List<string>? more = null;
+        if (_headers.TryGetValue(name, out var exact) && TryRead(exact, out var exactText))
+        {
+            first = exactText;
+        }
+
+        // Peers write different cases (x-b3-traceid vs X-B3-TraceId); AMQP keys are case-sensitive.
+        foreach (var pair in _headers)
+        {
+            if (string.Equals(pair.Key, name, StringComparison.Ordinal)
+                || !string.Equals(pair.Key, name, StringComparison.OrdinalIgnoreCase)
+                || !TryRead(pair.Value, out var text))
+            {
+                continue;
+            }
+
+            if (first is null)
+            {
+                first = text;
+            }
+            else
+            {
+                (more ??= [first]).Add(text);
+            }
+        }
+
+        return more ?? (first is null ? null : [first]);
+    }
+
+    /// <inheritdoc />
+    public void SetValue(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        RemoveCaseVariants(name);
+        _headers[name] = value;
+    }
+
+    /// <inheritdoc />
+    public bool Remove(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var removed = _headers.Remove(name);
+        return RemoveCaseVariants(name) || removed;
+    }
+
+    private bool RemoveCaseVariants(string name)
+    {
+        List<string>? variants = null;
+        foreach (var key in _headers.Keys)
+        {
+            if (!string.Equals(key, name, StringComparison.Ordinal) && string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                (variants ??= []).Add(key);
+            }
+        }
+
+        if (variants is null)
+        {
+            return false;
+        }
+
+        foreach (var key in variants)
+        {
+            _headers.Remove(key);
+        }
+
+        return true;
+    }
+
+    private bool TryRead(object? raw, out string text)
+    {
+        if (_convert is not null)
+        {
+            try
+            {
+                raw = _convert(raw);
+            }
+#pragma warning disable CA1031 // A conversion failure means "absent", never an exception into a broker callback.
+            catch
+#pragma warning restore CA1031
+            {
+                text = string.Empty;
+                return false;
+            }
+        }
+
+        return HeaderValues.TryGetString(raw, out text);
+    }
+}

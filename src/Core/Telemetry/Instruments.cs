@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+
+namespace Messaging;
+
+/// <summary>The library's metric instruments, created once on the library's <see cref="MessagingTelemetry.Meter"/>.</summary>
+internal static class Instruments
+{
+    /// <summary><c>messaging.client.sent.messages</c>.</summary>
+    public static readonly Counter<long> SentMessages = MessagingTelemetry.Meter.CreateCounter<long>(
+        "messaging.client.sent.messages", "{message}", "Number of messages a producer attempted to send.");
+
+    /// <summary><c>messaging.client.consumed.messages</c>.</summary>
+    public static readonly Counter<long> ConsumedMessages = MessagingTelemetry.Meter.CreateCounter<long>(
+        "messaging.client.consumed.messages", "{message}", "Number of messages delivered to a handler.");
+
+    /// <summary><c>messaging.process.duration</c>.</summary>
+    public static readonly Histogram<double> ProcessDuration = MessagingTelemetry.Meter.CreateHistogram<double>(
+        "messaging.process.duration", "s", "Duration of processing one message by a handler.");
+
+    /// <summary>Contexts missing or malformed on receive, tagged by <c>reason</c>.</summary>
+    public static readonly Counter<long> ContextMissing = MessagingTelemetry.Meter.CreateCounter<long>(
+        "messaging.propagation.context.missing", "{message}", "Received messages whose trace context was missing or malformed.");
+
+    /// <summary>Baggage members dropped, tagged by <c>reason</c> and <c>direction</c>.</summary>
+    public static readonly Counter<long> BaggageDropped = MessagingTelemetry.Meter.CreateCounter<long>(
+        "messaging.propagation.baggage.dropped", "{member}", "Baggage members dropped by the baggage policy or as malformed.");
+}
