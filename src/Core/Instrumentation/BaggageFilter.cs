@@ -1,0 +1,207 @@
+using OpenTelemetry;
+
+namespace Messaging;
+
+/// <summary>A <see cref="BaggagePolicy"/> frozen for use on the hot path.</summary>
+internal sealed class BaggageFilter
+{
+    private readonly HashSet<string> _allowExact;
+    private readonly string[] _allowPrefixes;
+    private readonly HashSet<string> _denyExact;
+    private readonly string[] _denyPrefixes;
+    private readonly int _maxMembers;
+    private readonly int _maxBytes;
+
+    public BaggageFilter(BaggagePolicy policy)
+    {
+        Split(policy.AllowedKeys, out _allowExact, out _allowPrefixes);
+        Split(policy.DeniedKeys, out _denyExact, out _denyPrefixes);
+        _maxMembers = policy.MaxMembers;
+        _maxBytes = policy.MaxBytes;
+    }
+
+    /// <summary>Reports a drop: reason and number of members.</summary>
+    public delegate void DropHandler(string reason, int count);
+
+    /// <summary>
+    /// Applies the policy. Returns <paramref name="baggage"/> itself (no allocation) when nothing needs dropping.
+    /// </summary>
+    public Baggage Apply(Baggage baggage, DropHandler onDrop)
+    {
+        if (baggage.Count == 0)
+        {
+            return baggage;
+        }
+
+        var items = baggage.GetBaggage();
+        var needsWork = baggage.Count > _maxMembers;
+        var total = 0;
+        if (!needsWork)
+        {
+            foreach (var item in items)
+            {
+                if (!Admits(item.Key, item.Value, out _))
+                {
+                    needsWork = true;
+                    break;
+                }
+
+                total += (total == 0 ? 0 : 1) + MemberSize(item.Key, item.Value);
+            }
+
+            needsWork |= total > _maxBytes;
+        }
+
+        return needsWork ? Rebuild(items, onDrop) : baggage;
+    }
+
+    /// <summary>The encoded size of <c>key=value</c> on the wire, value percent-encoded as the W3C baggage propagator does.</summary>
+    internal static int MemberSize(string key, string? value)
+    {
+        var size = key.Length + 1;
+        if (value is null)
+        {
+            return size;
+        }
+
+        foreach (var c in value)
+        {
+            if (c < 0x80)
+            {
+                size += IsLiteral(c) ? 1 : 3;
+            }
+            else if (c < 0x800)
+            {
+                size += 6;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                size += 6; // each half of a pair: 4 UTF-8 bytes per pair → 12 encoded chars per pair.
+            }
+            else
+            {
+                size += 9;
+            }
+        }
+
+        return size;
+    }
+
+    private static bool IsLiteral(char c) =>
+        c is '!' or (>= '#' and <= '+' and not '%') or (>= '-' and <= ':') or (>= '<' and <= '[') or (>= ']' and <= '~');
+
+    private static bool HasForbiddenChars(string? s) =>
+        s is not null && s.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0;
+
+    private static bool Matches(string key, HashSet<string> exact, string[] prefixes)
+    {
+        if (exact.Contains(key))
+        {
+            return true;
+        }
+
+        foreach (var prefix in prefixes)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Split(ISet<string> keys, out HashSet<string> exact, out string[] prefixes)
+    {
+        exact = new HashSet<string>(StringComparer.Ordinal);
+        var list = new List<string>();
+        foreach (var key in keys)
+        {
+            if (key.EndsWith('*'))
+            {
+                list.Add(key[..^1]);
+            }
+            else
+            {
+                exact.Add(key);
+            }
+        }
+
+        prefixes = [.. list];
+    }
+
+    private bool Admits(string key, string? value, out string reason)
+    {
+        if (_denyExact.Count + _denyPrefixes.Length > 0 && Matches(key, _denyExact, _denyPrefixes))
+        {
+            reason = "denied";
+            return false;
+        }
+
+        if (_allowExact.Count + _allowPrefixes.Length > 0 && !Matches(key, _allowExact, _allowPrefixes))
+        {
+            reason = "not_allowed";
+            return false;
+        }
+
+        if (HasForbiddenChars(key) || HasForbiddenChars(value))
+        {
+            reason = "invalid_characters";
+            return false;
+        }
+
+        reason = string.Empty;
+        return true;
+    }
+
+    private Baggage Rebuild(IReadOnlyDictionary<string, string> items, DropHandler onDrop)
+    {
+        var candidates = new List<KeyValuePair<string, string>>(items.Count);
+        foreach (var item in items)
+        {
+            if (Admits(item.Key, item.Value, out var reason))
+            {
+                candidates.Add(item);
+            }
+            else
+            {
+                onDrop(reason, 1);
+            }
+        }
+
+        candidates.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var kept = new Dictionary<string, string>(candidates.Count, StringComparer.Ordinal);
+        var bytes = 0;
+        int memberLimitDrops = 0, byteLimitDrops = 0;
+        foreach (var item in candidates)
+        {
+            if (kept.Count >= _maxMembers)
+            {
+                memberLimitDrops++;
+                continue;
+            }
+
+            var size = MemberSize(item.Key, item.Value) + (kept.Count == 0 ? 0 : 1);
+            if (bytes + size > _maxBytes)
+            {
+                byteLimitDrops++;
+                continue;
+            }
+
+            bytes += size;
+            kept[item.Key] = item.Value;
+        }
+
+        if (memberLimitDrops > 0)
+        {
+            onDrop("member_limit", memberLimitDrops);
+        }
+
+        if (byteLimitDrops > 0)
+        {
+            onDrop("byte_limit", byteLimitDrops);
+        }
+
+        return kept.Count == 0 ? default : Baggage.Create(kept);
+    }
+}

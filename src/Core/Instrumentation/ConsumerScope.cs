@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using OpenTelemetry;
+
+namespace Messaging;
+
+/// <summary>
+/// The consumer side of one received message while its handler runs: the CONSUMER span, and the ambient
+/// <see cref="Activity.Current"/> and <see cref="Baggage.Current"/> of that message. Disposing restores exactly the
+/// ambient context that was current before the scope started.
+/// </summary>
+public sealed class ConsumerScope : IDisposable
+{
+    private readonly MessagingInstrumentation _owner;
+    private readonly AmbientContext.Snapshot _previous;
+    private readonly long _startTimestamp;
+    private readonly IncomingMessage _message;
+    private string? _errorType;
+    private bool _disposed;
+
+    internal ConsumerScope(
+        MessagingInstrumentation owner,
+        Activity? activity,
+        AmbientContext.Snapshot previous,
+        long startTimestamp,
+        in IncomingMessage message,
+        ActivityContext remoteContext,
+        ParentingMode? parenting,
+        Baggage baggage)
+    {
+        _owner = owner;
+        Activity = activity;
+        _previous = previous;
+        _startTimestamp = startTimestamp;
+        _message = message;
+        RemoteContext = remoteContext;
+        Parenting = parenting;
+        Baggage = baggage;
+    }
+
+    /// <summary>Gets the CONSUMER span, or <see langword="null"/> when nothing listens or it was not sampled.</summary>
+    public Activity? Activity { get; }
+
+    /// <summary>Gets the producer context that arrived with the message (invalid when missing or malformed).</summary>
+    public ActivityContext RemoteContext { get; }
+
+    /// <summary>
+    /// Gets how the span relates to <see cref="RemoteContext"/>, or <see langword="null"/> when there was no valid
+    /// context to relate to (a new root without links).
+    /// </summary>
+    public ParentingMode? Parenting { get; }
+
+    /// <summary>Gets the baggage made current for this message (after trust and the inbound policy).</summary>
+    public Baggage Baggage { get; }
+
+    /// <summary>Gets the received message.</summary>
+    public IncomingMessage Message => _message;
+
+    /// <summary>Records a failed handler: span status Error with <c>error.type</c>, and the error on the duration metric.</summary>
+    /// <param name="exception">The failure.</param>
+    public void RecordException(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        RecordError(exception.GetType().FullName ?? exception.GetType().Name);
+        MessagingInstrumentation.SetError(Activity, exception);
+    }
+
+    /// <summary>Records a failure that is not an exception (for example a message dead-lettered as undeliverable).</summary>
+    /// <param name="errorType">The <c>error.type</c> value.</param>
+    public void RecordError(string errorType)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(errorType);
+        _errorType = errorType;
+        if (Activity is not null)
+        {
+            Activity.SetStatus(ActivityStatusCode.Error);
+            Activity.SetTag(SemanticConventions.ErrorType, errorType);
+        }
+    }
+
+    /// <summary>Stops the span, records the metrics and restores the previous ambient context.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        try
+        {
+            Activity?.Dispose();
+            RecordMetrics();
+        }
+        finally
+        {
+            AmbientContext.Restore(_previous);
+        }
+    }
+
+    private void RecordMetrics()
+    {
+        var durationEnabled = Instruments.ProcessDuration.Enabled;
+        if (!durationEnabled && !Instruments.ConsumedMessages.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { SemanticConventions.MessagingSystem, _message.System },
+            { SemanticConventions.DestinationName, _message.Destination },
+            { SemanticConventions.OperationName, _message.OperationName },
+        };
+        if (_errorType is not null)
+        {
+            tags.Add(SemanticConventions.ErrorType, _errorType);
+        }
+
+        Instruments.ConsumedMessages.Add(1, tags);
+        if (durationEnabled)
+        {
+            Instruments.ProcessDuration.Record(_owner.TimeProvider.GetElapsedTime(_startTimestamp).TotalSeconds, tags);
+        }
+    }
+}

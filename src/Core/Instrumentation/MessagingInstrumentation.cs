@@ -1,0 +1,381 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Messaging.Propagation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
+
+namespace Messaging;
+
+/// <summary>
+/// The propagation engine: producer spans with injection, and consumer scopes with extraction, trust, parenting and
+/// attachment of context. Transports and workers use it; an instance is immutable and thread-safe.
+/// </summary>
+public sealed class MessagingInstrumentation
+{
+    private static readonly Func<IHeaderCarrier, string, IEnumerable<string>?> Getter = static (c, n) => c.GetValues(n);
+    private static readonly Action<IHeaderCarrier, string, string> Setter = static (c, n, v) => c.SetValue(n, v);
+    private static readonly Lazy<MessagingInstrumentation> LazyDefault = new(() => new MessagingInstrumentation());
+
+    private readonly BaggageFilter _outbound;
+    private readonly BaggageFilter _inbound;
+    private readonly string[] _traceFields;
+    private readonly string[] _allFields;
+    private readonly ConcurrentDictionary<string, string> _sendNames = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _processNames = new(StringComparer.Ordinal);
+    private readonly LogThrottle _throttle;
+    private readonly BaggageFilter.DropHandler _outboundDrop;
+    private readonly BaggageFilter.DropHandler _inboundDrop;
+
+    /// <summary>Creates an instrumentation from options.</summary>
+    /// <param name="options">The options; <see langword="null"/> for the defaults. Validated here.</param>
+    /// <param name="loggerFactory">Where the library logs; <see langword="null"/> for none.</param>
+    /// <param name="timeProvider">The clock for durations and log rate limiting; <see langword="null"/> for the system clock.</param>
+    /// <exception cref="ArgumentException">The options are invalid, or <c>OTEL_PROPAGATORS</c> names an unknown propagator.</exception>
+    public MessagingInstrumentation(MessagingOptions? options = null, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+    {
+        options ??= new MessagingOptions();
+        options.Validate();
+        Propagator = options.Propagator ?? MessagingPropagators.FromEnvironment();
+        Trust = options.Trust;
+        Parenting = options.Parenting;
+        ParentingPolicy = options.ParentingPolicy;
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Messaging");
+        _outbound = new BaggageFilter(options.OutboundBaggage);
+        _inbound = new BaggageFilter(options.InboundBaggage);
+        _allFields = Propagator.Fields is { } fields ? [.. fields] : [];
+        _traceFields = Array.FindAll(_allFields, static f => !string.Equals(f, "baggage", StringComparison.OrdinalIgnoreCase));
+        _throttle = new LogThrottle(TimeProvider, TimeSpan.FromMinutes(1));
+        _outboundDrop = (reason, count) => ReportBaggageDrop("outbound", reason, count);
+        _inboundDrop = (reason, count) => ReportBaggageDrop("inbound", reason, count);
+    }
+
+    /// <summary>
+    /// Gets an instrumentation with default options (propagators from <c>OTEL_PROPAGATORS</c>, W3C by default),
+    /// created on first use. It is read-only: configure your own instance rather than changing a global.
+    /// </summary>
+    public static MessagingInstrumentation Default => LazyDefault.Value;
+
+    /// <summary>Gets the propagator in use.</summary>
+    public TextMapPropagator Propagator { get; }
+
+    /// <summary>Gets how far received context is trusted.</summary>
+    public ContextTrust Trust { get; }
+
+    /// <summary>Gets the default parenting mode.</summary>
+    public ParentingMode Parenting { get; }
+
+    /// <summary>Gets the per-message parenting policy, if any.</summary>
+    public Func<IncomingMessage, ParentingMode>? ParentingPolicy { get; }
+
+    internal ILogger Logger { get; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Starts a PRODUCER span <c>send {destination}</c> (when anything listens) and injects context into
+    /// <paramref name="headers"/>: the span's context, or — when no span is recorded — the current context as is,
+    /// so propagation never depends on sampling. Trace headers already present are replaced, never duplicated.
+    /// Dispose the scope when the send completed; call <see cref="ProducerScope.RecordException(Exception)"/> if it failed.
+    /// </summary>
+    /// <param name="message">What the span records about the message.</param>
+    /// <param name="headers">The outgoing message's headers.</param>
+    /// <returns>The scope; dispose it after the send.</returns>
+    public ProducerScope StartProducer(in OutgoingMessage message, IHeaderCarrier headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentException.ThrowIfNullOrEmpty(message.System);
+        ArgumentNullException.ThrowIfNull(message.Destination);
+
+        var activity = MessagingTelemetry.Source.StartActivity(SpanName(_sendNames, "send ", message.Destination), ActivityKind.Producer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            SetTags(activity, message);
+        }
+
+        Inject(activity?.Context ?? Activity.Current?.Context ?? default, headers, message.Destination);
+        return new ProducerScope(activity, message);
+    }
+
+    /// <summary>
+    /// Injects the current context (<see cref="Activity.Current"/> and <see cref="Baggage.Current"/>, filtered by the
+    /// outbound baggage policy) into <paramref name="headers"/> without starting a span.
+    /// </summary>
+    /// <param name="headers">The outgoing message's headers.</param>
+    public void InjectCurrent(IHeaderCarrier headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        Inject(Activity.Current?.Context ?? default, headers, destination: string.Empty);
+    }
+
+    /// <summary>
+    /// Extracts the context of a received message, applying the inbound baggage policy (but not trust or parenting).
+    /// Never throws: a malformed context yields an invalid <see cref="PropagationContext.ActivityContext"/>.
+    /// </summary>
+    /// <param name="headers">The received message's headers.</param>
+    /// <returns>The extracted context.</returns>
+    public PropagationContext Extract(IHeaderCarrier headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var context = ExtractRaw(headers, string.Empty);
+        return new PropagationContext(context.ActivityContext, _inbound.Apply(context.Baggage, _inboundDrop));
+    }
+
+    /// <summary>
+    /// Starts the consumer scope of one received message: extract → trust → parenting → CONSUMER span
+    /// <c>process {destination}</c> → <see cref="Activity.Current"/> and <see cref="Baggage.Current"/> set to this
+    /// message's. Disposing the scope stops the span and restores exactly the ambient context that was there before,
+    /// whatever the handler did. Missing or malformed context fails open: a new root span, counted and logged.
+    /// </summary>
+    /// <param name="message">The received message and its headers.</param>
+    /// <returns>The scope; dispose it when the handler finished.</returns>
+    public ConsumerScope StartConsumer(in IncomingMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message.Headers);
+        ArgumentException.ThrowIfNullOrEmpty(message.System);
+        ArgumentNullException.ThrowIfNull(message.Destination);
+
+        var snapshot = AmbientContext.Capture();
+        var start = TimeProvider.GetTimestamp();
+        var remote = ExtractRaw(message.Headers, message.Destination);
+        var remoteContext = remote.ActivityContext;
+        var valid = remoteContext.TraceId != default && remoteContext.SpanId != default;
+        if (!valid)
+        {
+            ReportContextNotContinued(message);
+        }
+
+        Baggage baggage;
+        var mode = Parenting;
+        switch (Trust)
+        {
+            case ContextTrust.DropBaggage:
+                ReportDroppedBaggage(remote.Baggage);
+                baggage = default;
+                break;
+            case ContextTrust.Untrusted:
+                ReportDroppedBaggage(remote.Baggage);
+                baggage = default;
+                mode = ParentingMode.Link;
+                break;
+            default:
+                baggage = _inbound.Apply(remote.Baggage, _inboundDrop);
+                break;
+        }
+
+        if (Trust != ContextTrust.Untrusted && ParentingPolicy is { } policy)
+        {
+            try
+            {
+                mode = policy(message);
+            }
+#pragma warning disable CA1031 // A user policy must not break message processing: fall back to the default.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ParentingPolicyFailed(Logger, ex, Parenting);
+                mode = Parenting;
+            }
+        }
+
+        // Start from a clean slate: no ambient activity may become the parent of a root or linked span.
+        Activity.Current = null;
+        ActivityContext parent = default;
+        ActivityLink[]? links = null;
+        if (valid)
+        {
+            if (mode == ParentingMode.Child)
+            {
+                parent = remoteContext;
+            }
+            else
+            {
+                links = [new ActivityLink(remoteContext)];
+            }
+        }
+
+        var activity = MessagingTelemetry.Source.StartActivity(
+            SpanName(_processNames, "process ", message.Destination), ActivityKind.Consumer, parent, tags: null, links: links);
+        if (activity is { IsAllDataRequested: true })
+        {
+            SetTags(activity, message);
+        }
+
+        AmbientContext.AttachBaggage(baggage);
+        return new ConsumerScope(this, activity, snapshot, start, message, remoteContext, valid ? mode : null, baggage);
+    }
+
+    internal static void SetError(Activity? activity, Exception exception)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity.SetTag(SemanticConventions.ErrorType, exception.GetType().FullName);
+        if (activity.IsAllDataRequested)
+        {
+            activity.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection
+            {
+                ["exception.type"] = exception.GetType().FullName,
+                ["exception.message"] = exception.Message,
+                ["exception.stacktrace"] = exception.ToString(),
+            }));
+        }
+    }
+
+    private static string SpanName(ConcurrentDictionary<string, string> cache, string prefix, string destination)
+    {
+        if (cache.TryGetValue(destination, out var name))
+        {
+            return name;
+        }
+
+        name = string.IsNullOrEmpty(destination) ? prefix.TrimEnd() : prefix + destination;
+
+        // Destinations are few; the bound only guards against a caller passing per-message names.
+        if (cache.Count < 1024)
+        {
+            cache.TryAdd(destination, name);
+        }
+
+        return name;
+    }
+
+    private static void SetTags(Activity activity, in OutgoingMessage message)
+    {
+        activity.SetTag(SemanticConventions.MessagingSystem, message.System);
+        activity.SetTag(SemanticConventions.DestinationName, message.Destination);
+        activity.SetTag(SemanticConventions.OperationType, SemanticConventions.OperationTypeSend);
+        activity.SetTag(SemanticConventions.OperationName, message.OperationName);
+        SetOptional(activity, SemanticConventions.MessageId, message.MessageId);
+        SetOptional(activity, SemanticConventions.ConversationId, message.ConversationId);
+        SetOptional(activity, SemanticConventions.RabbitMqRoutingKey, message.RoutingKey);
+        SetOptional(activity, SemanticConventions.ServerAddress, message.ServerAddress);
+        if (message.BodySize is { } size)
+        {
+            activity.SetTag(SemanticConventions.BodySize, size);
+        }
+
+        if (message.ServerPort is { } port)
+        {
+            activity.SetTag(SemanticConventions.ServerPort, port);
+        }
+    }
+
+    private static void SetTags(Activity activity, in IncomingMessage message)
+    {
+        activity.SetTag(SemanticConventions.MessagingSystem, message.System);
+        activity.SetTag(SemanticConventions.DestinationName, message.Destination);
+        activity.SetTag(SemanticConventions.OperationType, SemanticConventions.OperationTypeProcess);
+        activity.SetTag(SemanticConventions.OperationName, message.OperationName);
+        SetOptional(activity, SemanticConventions.MessageId, message.MessageId);
+        SetOptional(activity, SemanticConventions.ConversationId, message.ConversationId);
+        SetOptional(activity, SemanticConventions.RabbitMqRoutingKey, message.RoutingKey);
+        SetOptional(activity, SemanticConventions.DestinationSubscriptionName, message.Subscription);
+        SetOptional(activity, SemanticConventions.ServerAddress, message.ServerAddress);
+        if (message.BodySize is { } size)
+        {
+            activity.SetTag(SemanticConventions.BodySize, size);
+        }
+
+        if (message.DeliveryCount is { } count)
+        {
+            activity.SetTag(SemanticConventions.DeliveryCount, count);
+        }
+
+        if (message.ServerPort is { } port)
+        {
+            activity.SetTag(SemanticConventions.ServerPort, port);
+        }
+    }
+
+    private static void SetOptional(Activity activity, string name, string? value)
+    {
+        if (value is not null)
+        {
+            activity.SetTag(name, value);
+        }
+    }
+
+    private void Inject(ActivityContext context, IHeaderCarrier headers, string destination)
+    {
+        // The library owns the propagation headers: stale ones (a forwarded message) never survive a hop.
+        foreach (var field in _allFields)
+        {
+            headers.Remove(field);
+        }
+
+        var baggage = _outbound.Apply(Baggage.Current, _outboundDrop);
+        try
+        {
+            Propagator.Inject(new PropagationContext(context, baggage), headers, Setter);
+        }
+#pragma warning disable CA1031 // A third-party propagator failing must not fail the send.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.InjectFailed(Logger, ex, destination);
+        }
+    }
+
+    private PropagationContext ExtractRaw(IHeaderCarrier headers, string destination)
+    {
+        try
+        {
+            return Propagator.Extract(default, headers, Getter);
+        }
+#pragma warning disable CA1031 // Bad input fails open: never an exception into a broker callback.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ExtractFailed(Logger, ex, destination);
+            return default;
+        }
+    }
+
+    private void ReportContextNotContinued(in IncomingMessage message)
+    {
+        var reason = "missing";
+        foreach (var field in _traceFields)
+        {
+            if (message.Headers.GetValues(field) is not null)
+            {
+                reason = "malformed";
+                break;
+            }
+        }
+
+        var tags = new TagList
+        {
+            { "reason", reason },
+            { SemanticConventions.MessagingSystem, message.System },
+            { SemanticConventions.DestinationName, message.Destination },
+        };
+        Instruments.ContextMissing.Add(1, tags);
+        if (Logger.IsEnabled(LogLevel.Warning) && _throttle.ShouldLog("context:" + reason, 1, out var suppressed))
+        {
+            Log.ContextNotContinued(Logger, message.Destination, reason, suppressed);
+        }
+    }
+
+    private void ReportDroppedBaggage(Baggage baggage)
+    {
+        if (baggage.Count > 0)
+        {
+            ReportBaggageDrop("inbound", "untrusted", baggage.Count);
+        }
+    }
+
+    private void ReportBaggageDrop(string direction, string reason, int count)
+    {
+        Instruments.BaggageDropped.Add(count, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("direction", direction));
+        if (Logger.IsEnabled(LogLevel.Warning) && _throttle.ShouldLog("baggage:" + direction + ":" + reason, count, out var suppressed))
+        {
+            Log.BaggageDropped(Logger, count, direction, reason, suppressed);
+        }
+    }
+}

@@ -1,0 +1,202 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+
+namespace Messaging.Propagation;
+
+/// <summary>Span-based helpers shared by the propagators. Nothing here allocates on the success path.</summary>
+internal static class PropagationHelpers
+{
+    /// <summary>How many values a getter returned for one header.</summary>
+    internal enum ValueCount
+    {
+        /// <summary>No readable value.</summary>
+        None,
+
+        /// <summary>Exactly one value.</summary>
+        One,
+
+        /// <summary>Two or more values.</summary>
+        Many,
+    }
+
+    /// <summary>Whether <paramref name="context"/> has a non-zero trace id and span id.</summary>
+    /// <param name="context">The context to test.</param>
+    /// <returns><see langword="true"/> when the context identifies a span.</returns>
+    public static bool IsValid(in ActivityContext context) =>
+        context.TraceId != default && context.SpanId != default;
+
+    /// <summary>Creates an immutable field set for <see cref="OpenTelemetry.Context.Propagation.TextMapPropagator.Fields"/>.</summary>
+    /// <param name="names">The header names.</param>
+    /// <returns>A set whose mutating members throw.</returns>
+    public static ISet<string> Fields(params string[] names) => ImmutableHashSet.Create(StringComparer.Ordinal, names);
+
+    /// <summary>
+    /// Reads the values a getter returned for one header and tells whether there was none, one or several.
+    /// <see langword="null"/> entries are ignored.
+    /// </summary>
+    /// <param name="values">The getter's result.</param>
+    /// <param name="single">The single value when the result is <see cref="ValueCount.One"/>.</param>
+    /// <returns>How many non-null values there were (none, one, or many).</returns>
+    public static ValueCount GetSingle(IEnumerable<string>? values, out string single)
+    {
+        single = string.Empty;
+        switch (values)
+        {
+            case null:
+                return ValueCount.None;
+            case IReadOnlyList<string> list:
+                var found = ValueCount.None;
+                for (var i = 0; i < list.Count; i++)
+                {
+                    var item = list[i];
+                    if (item is null)
+                    {
+                        continue;
+                    }
+
+                    if (found == ValueCount.One)
+                    {
+                        return ValueCount.Many;
+                    }
+
+                    single = item;
+                    found = ValueCount.One;
+                }
+
+                return found;
+            default:
+                var result = ValueCount.None;
+                foreach (var item in values)
+                {
+                    if (item is null)
+                    {
+                        continue;
+                    }
+
+                    if (result == ValueCount.One)
+                    {
+                        return ValueCount.Many;
+                    }
+
+                    single = item;
+                    result = ValueCount.One;
+                }
+
+                return result;
+        }
+    }
+
+    /// <summary>Whether <paramref name="c"/> is optional white space (space or horizontal tab, RFC 7230).</summary>
+    /// <param name="c">The character.</param>
+    /// <returns><see langword="true"/> for SP and HTAB.</returns>
+    public static bool IsOws(char c) => c is ' ' or '\t';
+
+    /// <summary>Removes leading and trailing optional white space.</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The trimmed slice.</returns>
+    public static ReadOnlySpan<char> TrimOws(ReadOnlySpan<char> text)
+    {
+        var start = 0;
+        while (start < text.Length && IsOws(text[start]))
+        {
+            start++;
+        }
+
+        var end = text.Length;
+        while (end > start && IsOws(text[end - 1]))
+        {
+            end--;
+        }
+
+        return text[start..end];
+    }
+
+    /// <summary>The value of a lower-case hex digit, or -1.</summary>
+    /// <param name="c">The character.</param>
+    /// <returns>0–15, or -1 when <paramref name="c"/> is not <c>[0-9a-f]</c>.</returns>
+    public static int LowerHexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        _ => -1,
+    };
+
+    /// <summary>The value of a hex digit of either case, or -1.</summary>
+    /// <param name="c">The character.</param>
+    /// <returns>0–15, or -1 when <paramref name="c"/> is not a hex digit.</returns>
+    public static int AnyHexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    /// <summary>Parses lower-case hex into bytes; <paramref name="hex"/> must be twice as long as <paramref name="bytes"/>.</summary>
+    /// <param name="hex">The hex text.</param>
+    /// <param name="bytes">The destination.</param>
+    /// <returns><see langword="false"/> when a character is not lower-case hex.</returns>
+    public static bool TryParseLowerHex(ReadOnlySpan<char> hex, Span<byte> bytes)
+    {
+        if (hex.Length != bytes.Length * 2)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            var hi = LowerHexValue(hex[2 * i]);
+            var lo = LowerHexValue(hex[(2 * i) + 1]);
+            if ((hi | lo) < 0)
+            {
+                return false;
+            }
+
+            bytes[i] = (byte)((hi << 4) | lo);
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether every byte is zero.</summary>
+    /// <param name="bytes">The bytes.</param>
+    /// <returns><see langword="true"/> for an all-zero (or empty) span.</returns>
+    public static bool IsAllZero(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyExcept((byte)0) < 0;
+
+    /// <summary>Writes bytes as lower-case hex; <paramref name="destination"/> must hold twice as many characters.</summary>
+    /// <param name="bytes">The bytes.</param>
+    /// <param name="destination">The destination.</param>
+    public static void WriteLowerHex(ReadOnlySpan<byte> bytes, Span<char> destination)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            destination[2 * i] = LowerHexDigit(bytes[i] >> 4);
+            destination[(2 * i) + 1] = LowerHexDigit(bytes[i] & 0xF);
+        }
+    }
+
+    /// <summary>The lower-case hex digit for a nibble.</summary>
+    /// <param name="nibble">0–15.</param>
+    /// <returns>The digit.</returns>
+    public static char LowerHexDigit(int nibble) => (char)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
+
+    /// <summary>Writes a trace id as 32 lower-case hex characters.</summary>
+    /// <param name="traceId">The trace id.</param>
+    /// <param name="destination">At least 32 characters.</param>
+    public static void WriteTraceId(ActivityTraceId traceId, Span<char> destination)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        traceId.CopyTo(bytes);
+        WriteLowerHex(bytes, destination);
+    }
+
+    /// <summary>Writes a span id as 16 lower-case hex characters.</summary>
+    /// <param name="spanId">The span id.</param>
+    /// <param name="destination">At least 16 characters.</param>
+    public static void WriteSpanId(ActivitySpanId spanId, Span<char> destination)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        spanId.CopyTo(bytes);
+        WriteLowerHex(bytes, destination);
+    }
+}

@@ -1,0 +1,331 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Messaging;
+
+/// <summary>
+/// The broker-agnostic hosted consumer: transports subclass it (through <see cref="ConsumerWorker{TMessage}"/>) to
+/// feed received messages into <see cref="ProcessAsync(ReceivedMessage)"/>, which runs the consumer pipeline —
+/// extract → trust → parenting → CONSUMER span → attach → handler → settle → detach — with retries, dead-lettering
+/// and graceful shutdown.
+/// </summary>
+public abstract class ConsumerWorker : BackgroundService
+{
+    private readonly InFlightTracker _inFlight = new();
+    private readonly CancellationTokenSource _handlerCancellation = new();
+    private ConsumerWorkerOptions? _options;
+    private MessagingInstrumentation? _instrumentation;
+    private IServiceProvider? _services;
+    private IServiceScopeFactory? _scopeFactory;
+    private ILogger _logger = NullLogger.Instance;
+    private TimeProvider _time = TimeProvider.System;
+
+    /// <summary>Creates a worker; the host supplies options and services when it registers the worker.</summary>
+    protected ConsumerWorker()
+    {
+    }
+
+    /// <summary>Gets the worker's name: its options name, the worker type's full name by default.</summary>
+    public string Name { get; private set; } = string.Empty;
+
+    /// <summary>Gets the validated options.</summary>
+    /// <exception cref="InvalidOperationException">The worker was not initialised (register it with <c>AddConsumerWorker</c>).</exception>
+    protected ConsumerWorkerOptions Options => _options ?? throw NotInitialized();
+
+    /// <summary>Gets the propagation engine built from <see cref="Options"/>.</summary>
+    protected MessagingInstrumentation Instrumentation => _instrumentation ?? throw NotInitialized();
+
+    /// <summary>Gets the application's services.</summary>
+    protected IServiceProvider Services => _services ?? throw NotInitialized();
+
+    /// <summary>Gets the worker's logger.</summary>
+    protected ILogger Logger => _logger;
+
+    /// <summary>Gets the clock.</summary>
+    protected TimeProvider TimeProvider => _time;
+
+    /// <summary>
+    /// Initialises the worker with validated options and services. Called by the registration
+    /// (<c>AddConsumerWorker</c>); call it yourself only when constructing a worker by hand.
+    /// </summary>
+    /// <param name="name">The worker's name.</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <param name="services">The application's services (logging, time, scopes).</param>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="InvalidOperationException">The worker was already initialised.</exception>
+    public void Initialize(string name, ConsumerWorkerOptions options, IServiceProvider services)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(services);
+        if (_options is not null)
+        {
+            throw new InvalidOperationException($"Consumer worker '{Name}' is already initialised.");
+        }
+
+        options.Validate();
+        ValidateOptions(options);
+        var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        _logger = loggerFactory.CreateLogger(GetType());
+        _instrumentation = new MessagingInstrumentation(options, loggerFactory, _time);
+        _services = services;
+        _scopeFactory = services.GetService<IServiceScopeFactory>();
+        _options = options;
+        Name = name;
+    }
+
+    /// <summary>Stops receiving, lets in-flight handlers finish until <paramref name="cancellationToken"/> fires
+    /// (the host's shutdown timeout), then cancels them; unfinished messages are returned to the queue, not acked.</summary>
+    /// <param name="cancellationToken">Signals that the shutdown timeout elapsed.</param>
+    /// <returns>A task that completes when the worker stopped.</returns>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _handlerCancellation))
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // Shutdown timed out and handlers were cancelled: give them a moment to return their messages.
+        if (ExecuteTask is { IsCompleted: false } running)
+        {
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None)).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _handlerCancellation.Dispose();
+        base.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Checks transport-specific option types and values; throw <see cref="ArgumentException"/> when invalid.</summary>
+    /// <param name="options">The options.</param>
+    protected virtual void ValidateOptions(ConsumerWorkerOptions options)
+    {
+    }
+
+    /// <summary>
+    /// The transport's receive loop: subscribe to <see cref="ConsumerWorkerOptions.Queue"/>, hand each message to
+    /// <see cref="ProcessAsync(ReceivedMessage)"/> with at most <see cref="ConsumerWorkerOptions.MaxConcurrency"/> at a
+    /// time, and when <paramref name="stoppingToken"/> fires stop receiving, <c>await</c>
+    /// <see cref="WaitForInFlightAsync"/>, then release the subscription. It runs with a clean ambient context.
+    /// </summary>
+    /// <param name="stoppingToken">Fires when the host stops.</param>
+    /// <returns>A task that completes when receiving stopped.</returns>
+    protected abstract Task ConsumeAsync(CancellationToken stoppingToken);
+
+    /// <summary>Handles one message, typed: implemented by <see cref="ConsumerWorker{TMessage}"/>.</summary>
+    /// <param name="message">The received message.</param>
+    /// <param name="attempt">The attempt number.</param>
+    /// <param name="scope">The consumer scope of this attempt.</param>
+    /// <param name="services">The attempt's services.</param>
+    /// <param name="cancellationToken">Fires when the worker must abandon the message.</param>
+    /// <returns>A task that completes when the handler finished.</returns>
+    private protected abstract Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, IServiceProvider services, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs the consumer pipeline for one message and settles it exactly once: ack on success; after
+    /// <see cref="ConsumerWorkerOptions.MaxAttempts"/> failures, or at once for an undeserialisable body, dead-letter;
+    /// requeue when the worker stops before the handler finished. Never throws.
+    /// </summary>
+    /// <param name="message">The received message.</param>
+    /// <returns>A task that completes when the message is settled.</returns>
+    protected async Task ProcessAsync(ReceivedMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        _inFlight.Enter();
+        try
+        {
+            var (outcome, reason) = await RunAttemptsAsync(message).ConfigureAwait(false);
+            await SettleAsync(message, outcome, reason).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Nothing may escape into the transport's callback.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            WorkerLog.PipelineFailed(_logger, ex, Name);
+        }
+        finally
+        {
+            _inFlight.Exit();
+        }
+    }
+
+    /// <summary>Waits until no message is being processed.</summary>
+    /// <returns>A task that completes when the worker is idle.</returns>
+    protected Task WaitForInFlightAsync() => _inFlight.WaitIdleAsync();
+
+    /// <inheritdoc />
+    protected sealed override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_options is null)
+        {
+            throw NotInitialized();
+        }
+
+        // Start the loops with a clean ambient context: whatever Activity or baggage was current when the host
+        // started must not become the parent or baggage of any message (the consumer-dispatch leak).
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(() => RunAsync(stoppingToken), CancellationToken.None);
+        }
+    }
+
+    private static InvalidOperationException NotInitialized() =>
+        new("The consumer worker is not initialised: register it with AddConsumerWorker (or a transport's Add…ConsumerWorker), or call Initialize.");
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        AmbientContext.Clear();
+        WorkerLog.Started(_logger, Name, Options.Queue, Options.MaxConcurrency);
+        try
+        {
+            await ConsumeAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            WorkerLog.TransportFailed(_logger, ex, Name);
+            throw;
+        }
+        finally
+        {
+            await _inFlight.WaitIdleAsync().ConfigureAwait(false);
+            WorkerLog.Stopped(_logger, Name);
+        }
+    }
+
+    private async Task<(Outcome Outcome, string Reason)> RunAttemptsAsync(ReceivedMessage message)
+    {
+        var options = Options;
+        var cancellation = _handlerCancellation.Token;
+        for (var attempt = 1; ; attempt++)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                return (Outcome.Requeue, "shutdown");
+            }
+
+            using var scope = Instrumentation.StartConsumer(message.Message);
+            var serviceScope = _scopeFactory?.CreateAsyncScope();
+            try
+            {
+                await InvokeHandlerAsync(message, attempt, scope, serviceScope?.ServiceProvider ?? Services, cancellation).ConfigureAwait(false);
+                return (Outcome.Ack, string.Empty);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                scope.RecordError("shutdown");
+                return (Outcome.Requeue, "shutdown");
+            }
+            catch (UndeserializableMessageException ex)
+            {
+                scope.RecordException(ex.InnerException ?? ex);
+                WorkerLog.Undeserializable(_logger, ex.InnerException ?? ex, Name, message.Message.MessageId);
+                return (Outcome.DeadLetter, (ex.InnerException ?? ex).GetType().FullName!);
+            }
+#pragma warning disable CA1031 // A throwing handler is retried, then dead-lettered; it never kills the worker.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                scope.RecordException(ex);
+                WorkerLog.HandlerFailed(_logger, ex, Name, message.Message.MessageId, attempt, options.MaxAttempts);
+                if (attempt >= options.MaxAttempts)
+                {
+                    return (Outcome.DeadLetter, ex.GetType().FullName!);
+                }
+            }
+            finally
+            {
+                if (serviceScope is { } s)
+                {
+                    await s.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
+            if (options.RetryDelay > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(options.RetryDelay, _time, cancellation).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return (Outcome.Requeue, "shutdown");
+                }
+            }
+        }
+    }
+
+    private async Task SettleAsync(ReceivedMessage message, Outcome outcome, string reason)
+    {
+        try
+        {
+            switch (outcome)
+            {
+                case Outcome.Ack:
+                    await message.AckAsync(CancellationToken.None).ConfigureAwait(false);
+                    break;
+                case Outcome.DeadLetter:
+                    await message.DeadLetterAsync(reason, CancellationToken.None).ConfigureAwait(false);
+                    WorkerLog.DeadLettered(_logger, Name, message.Message.MessageId, reason);
+                    break;
+                default:
+                    await message.RequeueAsync(CancellationToken.None).ConfigureAwait(false);
+                    break;
+            }
+
+            WorkerInstruments.Record(message.Message, outcome);
+        }
+#pragma warning disable CA1031 // The broker redelivers an unsettled message; log, never throw into the transport.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            WorkerLog.SettleFailed(_logger, ex, Name, message.Message.MessageId, outcome.ToString());
+        }
+    }
+
+    internal enum Outcome
+    {
+        Ack,
+        DeadLetter,
+        Requeue,
+    }
+}
+
+/// <summary>
+/// The hosted consumer users inherit: override <see cref="HandleAsync"/>. Per message, <see cref="Activity.Current"/>
+/// is that message's CONSUMER span and <c>Baggage.Current</c> that message's baggage — nothing of any other message.
+/// </summary>
+/// <typeparam name="TMessage">The body type, deserialised with <see cref="ConsumerWorkerOptions.Serializer"/>.</typeparam>
+public abstract class ConsumerWorker<TMessage> : ConsumerWorker
+{
+    /// <summary>Handles one message. Throw to fail the attempt: the message is retried, then dead-lettered.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">Fires when the host's shutdown timeout elapsed; the message then returns to the queue.</param>
+    /// <returns>A task that completes when the message was handled.</returns>
+    protected abstract Task HandleAsync(MessageContext<TMessage> message, CancellationToken cancellationToken);
+
+    private protected sealed override Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        TMessage body;
+        try
+        {
+            body = Options.Serializer.Deserialize<TMessage>(message.Body);
+        }
+        catch (Exception ex)
+        {
+            throw new UndeserializableMessageException(ex);
+        }
+
+        return HandleAsync(new MessageContext<TMessage>(body, message, attempt, Options.MaxAttempts, scope, services), cancellationToken);
+    }
+}

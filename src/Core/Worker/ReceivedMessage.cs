@@ -1,0 +1,40 @@
+namespace Messaging;
+
+/// <summary>
+/// A message a transport received, with the transport's one place to settle it. Transports subclass it and hand
+/// instances to <see cref="ConsumerWorker.ProcessAsync(ReceivedMessage)"/>, which settles each exactly once.
+/// </summary>
+public abstract class ReceivedMessage
+{
+    /// <summary>Creates a received message.</summary>
+    /// <param name="message">Its headers and metadata.</param>
+    /// <param name="body">Its body.</param>
+    protected ReceivedMessage(IncomingMessage message, ReadOnlyMemory<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(message.Headers);
+        Message = message;
+        Body = body;
+    }
+
+    /// <summary>Gets the headers and metadata.</summary>
+    public IncomingMessage Message { get; }
+
+    /// <summary>Gets the body.</summary>
+    public ReadOnlyMemory<byte> Body { get; }
+
+    /// <summary>Acknowledges the message: it was handled and leaves the queue.</summary>
+    /// <param name="cancellationToken">Cancels the settlement.</param>
+    /// <returns>A task that completes when the broker was told.</returns>
+    public abstract ValueTask AckAsync(CancellationToken cancellationToken);
+
+    /// <summary>Dead-letters (or, without a dead-letter destination, rejects) the message: it leaves the queue unhandled.</summary>
+    /// <param name="reason">Why, for example the exception type of the last attempt.</param>
+    /// <param name="cancellationToken">Cancels the settlement.</param>
+    /// <returns>A task that completes when the broker was told.</returns>
+    public abstract ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken);
+
+    /// <summary>Returns the message to its queue for redelivery (the worker is stopping before it finished).</summary>
+    /// <param name="cancellationToken">Cancels the settlement.</param>
+    /// <returns>A task that completes when the broker was told.</returns>
+    public abstract ValueTask RequeueAsync(CancellationToken cancellationToken);
+}

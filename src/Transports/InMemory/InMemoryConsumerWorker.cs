@@ -1,0 +1,90 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Messaging.Transports.InMemory;
+
+/// <summary>
+/// A <see cref="ConsumerWorker{TMessage}"/> consuming from the application's <see cref="InMemoryBroker"/>.
+/// Inherit it and override <c>HandleAsync</c>; register it with <c>AddInMemoryConsumerWorker</c>.
+/// </summary>
+/// <typeparam name="TMessage">The body type.</typeparam>
+public abstract class InMemoryConsumerWorker<TMessage> : ConsumerWorker<TMessage>
+{
+    /// <summary>Gets the worker's options.</summary>
+    protected new InMemoryConsumerOptions Options => (InMemoryConsumerOptions)base.Options;
+
+    /// <inheritdoc />
+    protected override void ValidateOptions(ConsumerWorkerOptions options)
+    {
+        if (options is not InMemoryConsumerOptions)
+        {
+            throw new ArgumentException($"An in-memory worker needs {nameof(InMemoryConsumerOptions)}; register it with AddInMemoryConsumerWorker.", nameof(options));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async Task ConsumeAsync(CancellationToken stoppingToken)
+    {
+        var broker = Services.GetRequiredService<InMemoryBroker>();
+        var options = Options;
+        broker.DeclareQueue(options.Queue, options.EffectiveDeadLetterQueue);
+        var loops = new Task[options.MaxConcurrency];
+        for (var i = 0; i < loops.Length; i++)
+        {
+            loops[i] = ReceiveLoopAsync(broker, options.Queue, stoppingToken);
+        }
+
+        await Task.WhenAll(loops).ConfigureAwait(false);
+        await WaitForInFlightAsync().ConfigureAwait(false);
+    }
+
+    private async Task ReceiveLoopAsync(InMemoryBroker broker, string queue, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            InMemoryDelivery delivery;
+            try
+            {
+                delivery = await broker.ReceiveAsync(queue, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await ProcessAsync(new Received(broker, delivery)).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class Received(InMemoryBroker broker, InMemoryDelivery delivery)
+        : ReceivedMessage(Describe(delivery), delivery.Body)
+    {
+        public override ValueTask AckAsync(CancellationToken cancellationToken)
+        {
+            broker.Ack(delivery);
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken)
+        {
+            broker.Reject(delivery, requeue: false, reason);
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask RequeueAsync(CancellationToken cancellationToken)
+        {
+            broker.Reject(delivery, requeue: true);
+            return ValueTask.CompletedTask;
+        }
+
+        private static IncomingMessage Describe(InMemoryDelivery d) =>
+            new(InMemoryBroker.MessagingSystem, d.Queue, new DictionaryHeaderCarrier(d.Headers))
+            {
+                MessageId = d.MessageId,
+                ConversationId = d.CorrelationId,
+                BodySize = d.Body.Length,
+                Redelivered = d.Redelivered,
+                DeliveryCount = d.DeliveryCount,
+                EnqueuedAt = d.Timestamp,
+            };
+    }
+}
