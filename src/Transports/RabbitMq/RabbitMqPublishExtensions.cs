@@ -1,0 +1,101 @@
+using Messaging.Transports.RabbitMq;
+
+namespace RabbitMQ.Client;
+
+/// <summary>
+/// Publish helpers on <see cref="IChannel"/> that start a PRODUCER span and inject the current trace context and
+/// baggage into the message headers. Create the channel with publisher confirms
+/// (<c>new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)</c>):
+/// the helper then completes only when the broker confirmed the message, and a nack or (with <c>mandatory</c>) a
+/// return surfaces as a <see cref="Exceptions.PublishException"/> recorded on the span.
+/// </summary>
+public static class RabbitMqPublishExtensions
+{
+    /// <summary>Publishes <paramref name="body"/> with context, with default properties (persistent, a new message id).</summary>
+    /// <param name="channel">The channel.</param>
+    /// <param name="exchange">The exchange; empty for the default exchange.</param>
+    /// <param name="routingKey">The routing key (the queue, with the default exchange).</param>
+    /// <param name="body">The body.</param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    /// <returns>A task that completes when the message was sent (and confirmed, with confirms enabled).</returns>
+    public static ValueTask PublishWithContextAsync(this IChannel channel, string exchange, string routingKey, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+        => channel.PublishWithContextAsync(exchange, routingKey, body, new BasicProperties { Persistent = true }, mandatory: false, instrumentation: null, cancellationToken);
+
+    /// <summary>
+    /// Publishes <paramref name="body"/> with context. The properties' headers are created when absent and headers
+    /// you set are kept; trace headers already present are replaced by the current context. A message id is
+    /// assigned when none is set.
+    /// </summary>
+    /// <param name="channel">The channel.</param>
+    /// <param name="exchange">The exchange; empty for the default exchange.</param>
+    /// <param name="routingKey">The routing key (the queue, with the default exchange).</param>
+    /// <param name="body">The body.</param>
+    /// <param name="properties">The message properties.</param>
+    /// <param name="mandatory">Whether an unroutable message is returned (an exception, with confirms enabled).</param>
+    /// <param name="instrumentation">The propagation engine; <see cref="Messaging.MessagingInstrumentation.Default"/> when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    /// <returns>A task that completes when the message was sent (and confirmed, with confirms enabled).</returns>
+    public static async ValueTask PublishWithContextAsync(
+        this IChannel channel,
+        string exchange,
+        string routingKey,
+        ReadOnlyMemory<byte> body,
+        BasicProperties properties,
+        bool mandatory = false,
+        Messaging.MessagingInstrumentation? instrumentation = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(exchange);
+        ArgumentNullException.ThrowIfNull(routingKey);
+        ArgumentNullException.ThrowIfNull(properties);
+        instrumentation ??= Messaging.MessagingInstrumentation.Default;
+
+        properties.MessageId ??= Guid.NewGuid().ToString("N");
+        var userHeaders = properties.Headers;
+        var headers = userHeaders ?? new Dictionary<string, object?>(StringComparer.Ordinal);
+        var message = RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length);
+        using var scope = instrumentation.StartProducer(message, RabbitMqHeaders.CreateCarrier(headers));
+        properties.Headers = new ProtectedHeaders(headers, RabbitMqSemantics.Fields(instrumentation));
+        try
+        {
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            scope.RecordException(ex);
+            throw;
+        }
+        finally
+        {
+            properties.Headers = headers;
+        }
+    }
+
+    /// <summary>Serialises <paramref name="message"/> (JSON by default) and publishes it with context; see the body overload.</summary>
+    /// <typeparam name="T">The message type.</typeparam>
+    /// <param name="channel">The channel.</param>
+    /// <param name="exchange">The exchange; empty for the default exchange.</param>
+    /// <param name="routingKey">The routing key (the queue, with the default exchange).</param>
+    /// <param name="message">The message.</param>
+    /// <param name="properties">The message properties; persistent with a new id when <see langword="null"/>.</param>
+    /// <param name="serializer">The serializer; <see cref="Messaging.JsonMessageSerializer.Default"/> when <see langword="null"/>.</param>
+    /// <param name="instrumentation">The propagation engine; <see cref="Messaging.MessagingInstrumentation.Default"/> when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the publish.</param>
+    /// <returns>A task that completes when the message was sent (and confirmed, with confirms enabled).</returns>
+    public static ValueTask PublishMessageWithContextAsync<T>(
+        this IChannel channel,
+        string exchange,
+        string routingKey,
+        T message,
+        BasicProperties? properties = null,
+        Messaging.IMessageSerializer? serializer = null,
+        Messaging.MessagingInstrumentation? instrumentation = null,
+        CancellationToken cancellationToken = default)
+    {
+        serializer ??= Messaging.JsonMessageSerializer.Default;
+        properties ??= new BasicProperties { Persistent = true };
+        properties.ContentType ??= serializer.ContentType;
+        return channel.PublishWithContextAsync(exchange, routingKey, serializer.Serialize(message), properties, mandatory: false, instrumentation, cancellationToken);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Runtime.CompilerServices;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace Messaging.Transports.RabbitMq;
+
+/// <summary>RabbitMQ's mapping to the messaging semantic conventions, shared by publish and consume.</summary>
+internal static class RabbitMqSemantics
+{
+    public const string MessagingSystem = "rabbitmq";
+
+    private static readonly ConditionalWeakTable<MessagingInstrumentation, string[]> FieldsCache = [];
+
+    public static string[] Fields(MessagingInstrumentation instrumentation) =>
+        FieldsCache.GetValue(instrumentation, static i => i.Propagator.Fields is { } f ? [.. f] : []);
+
+    /// <summary>With the default exchange the routing key is the queue: the destination users think of.</summary>
+    public static string Destination(string exchange, string routingKey) =>
+        exchange.Length > 0 ? exchange : (routingKey.Length > 0 ? routingKey : "amq.default");
+
+    public static OutgoingMessage Outgoing(string exchange, string routingKey, IReadOnlyBasicProperties properties, int bodySize)
+    {
+        return new OutgoingMessage(MessagingSystem, Destination(exchange, routingKey))
+        {
+            OperationName = "publish",
+            MessageId = properties.MessageId,
+            ConversationId = properties.CorrelationId,
+            RoutingKey = routingKey,
+            BodySize = bodySize,
+        };
+    }
+
+    public static IncomingMessage Incoming(string queue, BasicDeliverEventArgs delivery, AmqpTcpEndpoint? endpoint)
+    {
+        var properties = delivery.BasicProperties;
+        var headers = properties.Headers ?? new Dictionary<string, object?>(0);
+        int? deliveryCount = headers.TryGetValue("x-delivery-count", out var count) && count is long or int
+            ? Convert.ToInt32(count, System.Globalization.CultureInfo.InvariantCulture) + 1
+            : null;
+        return new IncomingMessage(MessagingSystem, queue, RabbitMqHeaders.CreateCarrier(headers))
+        {
+            OperationName = "process",
+            MessageId = properties.MessageId,
+            ConversationId = properties.CorrelationId,
+            RoutingKey = delivery.RoutingKey,
+            BodySize = delivery.Body.Length,
+            Redelivered = delivery.Redelivered,
+            DeliveryCount = deliveryCount,
+            EnqueuedAt = properties.IsTimestampPresent() ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime) : null,
+            ServerAddress = endpoint?.HostName,
+            ServerPort = endpoint?.Port,
+        };
+    }
+}
