@@ -84,14 +84,12 @@ public abstract class ConsumerWorker : BackgroundService
     /// <returns>A task that completes when the worker stopped.</returns>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _handlerCancellation))
-        {
-            await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        // Shutdown timed out and handlers were cancelled: give them a moment to return their messages.
+        // Returns when the receive loop finished (in-flight handlers done) or when the shutdown timeout fired.
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
         if (ExecuteTask is { IsCompleted: false } running)
         {
+            // Timed out: cancel the handlers and give them a moment to return their messages to the queue.
+            await _handlerCancellation.CancelAsync().ConfigureAwait(false);
             await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None)).ConfigureAwait(false);
         }
     }

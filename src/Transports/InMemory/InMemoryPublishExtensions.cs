@@ -54,7 +54,7 @@ public static class InMemoryPublishExtensions
     /// <param name="serializer">The serializer; <see cref="JsonMessageSerializer.Default"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the publish.</param>
     /// <returns>A task that completes when the message is enqueued.</returns>
-    public static ValueTask PublishWithContextAsync<T>(
+    public static ValueTask PublishMessageWithContextAsync<T>(
         this InMemoryBroker broker,
         string queue,
         T message,

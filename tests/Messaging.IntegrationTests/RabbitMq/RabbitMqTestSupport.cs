@@ -1,0 +1,45 @@
+using Messaging.IntegrationTests.Broker;
+using Messaging.Tests.Support;
+using Messaging.Transports.RabbitMq;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using RabbitMQ.Client;
+
+namespace Messaging.IntegrationTests.RabbitMq;
+
+public sealed class RabbitOrderWorker(Probe probe) : RabbitMqConsumerWorker<Order>
+{
+    protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken) =>
+        probe.OnMessageAsync(message, cancellationToken);
+}
+
+public static class RabbitHosts
+{
+    public static IHost Build(BrokerFixture fixture, Probe probe, Action<RabbitMqConsumerOptions> configure)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(probe);
+        builder.Services.AddScoped<ScopedMarker>();
+        builder.Services.AddRabbitMqConsumerWorker<RabbitOrderWorker>(o =>
+        {
+            o.Uri = fixture.Broker.Uri;
+            o.MaxReconnectDelay = TimeSpan.FromSeconds(1);
+            configure(o);
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        return builder.Build();
+    }
+
+    public static async Task<IChannel> ConfirmingChannelAsync(IConnection connection, string queue)
+    {
+        var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+        return channel;
+    }
+
+    public static Task PublishTracedAsync(IChannel channel, string queue, int count, int first = 0) =>
+        TestData.PublishTracedAsync(count, order => channel.PublishMessageWithContextAsync(string.Empty, queue, order).AsTask(), first);
+
+    public static async Task<BasicGetResult?> GetAsync(IChannel channel, string queue) =>
+        await channel.BasicGetAsync(queue, autoAck: true);
+}
