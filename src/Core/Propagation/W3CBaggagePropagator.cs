@@ -18,7 +18,8 @@ namespace Messaging.Propagation;
 /// member properties (after <c>;</c>) and merges the members into the incoming context's baggage (a repeated key: the
 /// last wins). A malformed member — a key that is not an RFC 7230 token, no <c>=</c>, an invalid percent escape, a raw
 /// control character — is dropped while its valid neighbours are kept; a key or decoded value containing CR, LF or
-/// NUL is refused. At most <see cref="MaxMembers"/> members and <see cref="MaxBytes"/> bytes of member text
+/// NUL is refused. Other raw characters outside the baggage-octet set that are unambiguous (an inner space, a quote,
+/// a backslash, non-ASCII text) are tolerated and kept literally. At most <see cref="MaxMembers"/> members and <see cref="MaxBytes"/> bytes of member text
 /// (separators included) are taken over all values; once a member would exceed a limit, it and every member after it
 /// are dropped whole. Extract never throws.
 /// </para>
@@ -43,6 +44,10 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
 
     private static readonly ISet<string> FieldSet = PropagationHelpers.Fields(BaggageHeader);
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    // One scratch dictionary per thread: Baggage.Create copies it, so it is cleared and reused by the next message.
+    [ThreadStatic]
+    private static Dictionary<string, string>? _spareItems;
 
     /// <summary>Creates a baggage propagator with the given limits.</summary>
     /// <param name="maxMembers">The most members extracted or injected per message; at least 1.</param>
@@ -79,47 +84,43 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             return context;
         }
 
-        var parser = new Parser(MaxMembers, MaxBytes);
-        if (values is IReadOnlyList<string> list)
+        var items = RentItems();
+        try
         {
-            for (var i = 0; i < list.Count; i++)
+            var parser = new Parser(MaxMembers, MaxBytes, items);
+            if (values is IReadOnlyList<string> list)
             {
-                parser.ParseValue(list[i]);
+                for (var i = 0; i < list.Count; i++)
+                {
+                    parser.ParseValue(list[i]);
+                }
             }
-        }
-        else
-        {
-            foreach (var value in values)
+            else
             {
-                parser.ParseValue(value);
-            }
-        }
-
-        parser.ReportDrops();
-        var items = parser.Items;
-        if (items is null)
-        {
-            return context;
-        }
-
-        var incoming = context.Baggage;
-        if (incoming.Count > 0)
-        {
-            var merged = new Dictionary<string, string>(incoming.Count + items.Count, StringComparer.Ordinal);
-            foreach (var item in incoming)
-            {
-                merged[item.Key] = item.Value;
+                foreach (var value in values)
+                {
+                    parser.ParseValue(value);
+                }
             }
 
-            foreach (var item in items)
+            parser.ReportDrops();
+            if (items.Count == 0)
             {
-                merged[item.Key] = item.Value;
+                return context;
             }
 
-            items = merged;
-        }
+            // Merge: the incoming baggage first, members read from the message override it.
+            foreach (var item in context.Baggage)
+            {
+                items.TryAdd(item.Key, item.Value);
+            }
 
-        return new PropagationContext(context.ActivityContext, OpenTelemetry.Baggage.Create(items));
+            return new PropagationContext(context.ActivityContext, OpenTelemetry.Baggage.Create(items));
+        }
+        finally
+        {
+            ReturnItems(items);
+        }
     }
 
     /// <inheritdoc />
@@ -172,6 +173,22 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         c is > ' ' and <= '~' and not '"' and not ',' and not ';' and not '\\' and not '%';
 
     private static bool IsRefused(char c) => c is '\r' or '\n' or '\0';
+
+    private static Dictionary<string, string> RentItems()
+    {
+        var items = _spareItems ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        _spareItems = null; // a getter that re-enters Extract gets its own dictionary
+        return items;
+    }
+
+    private static void ReturnItems(Dictionary<string, string> items)
+    {
+        if (items.Count <= DefaultMaxMembers * 4)
+        {
+            items.Clear();
+            _spareItems = items;
+        }
+    }
 
     /// <summary>Encodes baggage into a <c>baggage</c> header value, or <see langword="null"/> when no member remains.</summary>
     /// <param name="baggage">The baggage.</param>
@@ -351,6 +368,7 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
     {
         private readonly int _maxMembers;
         private readonly int _maxBytes;
+        private readonly Dictionary<string, string> _items;
         private int _members;
         private long _bytes;
         private string? _stopReason;
@@ -359,14 +377,12 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         private int _memberLimit;
         private int _byteLimit;
 
-        public Parser(int maxMembers, int maxBytes)
+        public Parser(int maxMembers, int maxBytes, Dictionary<string, string> items)
         {
             _maxMembers = maxMembers;
             _maxBytes = maxBytes;
+            _items = items;
         }
-
-        /// <summary>Gets the accepted members, or <see langword="null"/> when there are none.</summary>
-        public Dictionary<string, string>? Items { get; private set; }
 
         public void ParseValue(string? text)
         {
@@ -457,7 +473,7 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             _members++;
             _bytes += memberBytes;
             var value = hasEscapes ? Decode(rawValue) : rawValue.ToString();
-            (Items ??= new Dictionary<string, string>(StringComparer.Ordinal))[key.ToString()] = value;
+            _items[key.ToString()] = value;
         }
 
         /// <summary>Validates a raw value: returns a drop reason, or <see langword="null"/> when it can be decoded.</summary>

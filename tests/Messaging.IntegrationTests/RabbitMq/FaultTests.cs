@@ -81,7 +81,7 @@ public sealed class FaultTests(BrokerFixture fixture, ITestOutputHelper output) 
         Assert.Equal(0, JsonMessageSerializer.Default.Deserialize<Order>(dead.Body).Index);
         var headers = dead.BasicProperties.Headers!;
         Assert.Equal(poison[0].HeaderTraceParent, Text(headers["traceparent"]));
-        Assert.Contains("tenant.id=tenant%200%2Bx", Text(headers["baggage"]), StringComparison.Ordinal);
+        Assert.Contains("tenant.id=tenant%200+x", Text(headers["baggage"]), StringComparison.Ordinal);
         Assert.Equal(typeof(InvalidOperationException).FullName, Text(headers["x-first-death-reason"]));
         Assert.Equal(queue, Text(headers["x-first-death-queue"]));
         Assert.Null(await RabbitHosts.GetAsync(channel, queue + ".dead-letter"));

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using OpenTelemetry.Context.Propagation;
+
+namespace Messaging.Tests.Propagation;
+
+/// <summary>Carrier plumbing shared by the propagation tests: a <see cref="DictionaryHeaderCarrier"/> over raw headers.</summary>
+internal static class PropagationTestHelpers
+{
+    public const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    public const string SpanId = "00f067aa0ba902b7";
+    public const string ValidTraceParent = "00-" + TraceId + "-" + SpanId + "-01";
+
+    public static readonly Func<DictionaryHeaderCarrier, string, IEnumerable<string>?> Getter = static (c, n) => c.GetValues(n);
+    public static readonly Action<DictionaryHeaderCarrier, string, string> Setter = static (c, n, v) => c.SetValue(n, v);
+
+    public static DictionaryHeaderCarrier Carrier(params (string Name, object? Value)[] headers) => new(Raw(headers));
+
+    public static Dictionary<string, object?> Raw(params (string Name, object? Value)[] headers)
+    {
+        var raw = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var (name, value) in headers)
+        {
+            raw.Add(name, value);
+        }
+
+        return raw;
+    }
+
+    public static PropagationContext Extract(TextMapPropagator propagator, params (string Name, object? Value)[] headers) =>
+        propagator.Extract(default, Carrier(headers), Getter);
+
+    public static Dictionary<string, object?> Inject(TextMapPropagator propagator, PropagationContext context)
+    {
+        var raw = new Dictionary<string, object?>(StringComparer.Ordinal);
+        propagator.Inject(context, new DictionaryHeaderCarrier(raw), Setter);
+        return raw;
+    }
+
+    public static ActivityContext Context(
+        string traceId = TraceId,
+        string spanId = SpanId,
+        ActivityTraceFlags flags = ActivityTraceFlags.Recorded,
+        string? traceState = null) =>
+        new(ActivityTraceId.CreateFromString(traceId), ActivitySpanId.CreateFromString(spanId), flags, traceState, isRemote: true);
+
+    public static OpenTelemetry.Baggage Bag(params (string Key, string Value)[] items)
+    {
+        var dictionary = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in items)
+        {
+            dictionary[key] = value;
+        }
+
+        return OpenTelemetry.Baggage.Create(dictionary);
+    }
+
+    public static bool IsValid(ActivityContext context) => context.TraceId != default && context.SpanId != default;
+
+    /// <summary>Records baggage-dropped measurements made on the current thread while <paramref name="action"/> runs.</summary>
+    public static List<(long Value, string? Reason, string? Direction)> CaptureDrops(Action action)
+    {
+        var captured = new List<(long, string?, string?)>();
+        var threadId = Environment.CurrentManagedThreadId;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == MessagingTelemetry.MeterName && instrument.Name == "messaging.propagation.baggage.dropped")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            if (Environment.CurrentManagedThreadId != threadId)
+            {
+                return;
+            }
+
+            string? reason = null, direction = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "reason")
+                {
+                    reason = tag.Value as string;
+                }
+                else if (tag.Key == "direction")
+                {
+                    direction = tag.Value as string;
+                }
+            }
+
+            lock (captured)
+            {
+                captured.Add((value, reason, direction));
+            }
+        });
+        listener.Start();
+        action();
+        return captured;
+    }
+}
