@@ -101,6 +101,7 @@ public sealed class RabbitMqBroker : IAsyncDisposable
 
     private static async Task<RabbitMqBroker> StartLocalNodeAsync(CancellationToken ct)
     {
+        await RabbitMqTools.EnsureInstalledAsync(ct).ConfigureAwait(false);
         var tools = RabbitMqTools.LocateForLocalNode();
         for (var attempt = 1; ; attempt++)
         {

@@ -51,6 +51,36 @@ internal sealed class RabbitMqTools
 
     public static bool IsRoot => string.Equals(Environment.UserName, "root", StringComparison.Ordinal);
 
+    /// <summary>Environment variable that, set to <c>0</c>, stops the tests from installing rabbitmq-server themselves.</summary>
+    public const string AutoInstallVariable = "MESSAGING_TESTS_INSTALL_RABBITMQ";
+
+    /// <summary>
+    /// Provisions the broker the way Testcontainers pulls an image: when <c>rabbitmq-server</c> is missing and the
+    /// tests run as root on a Debian-like system, installs Debian's package with apt-get (once; about 15 s).
+    /// Set <see cref="AutoInstallVariable"/>=0 to opt out. Elsewhere <see cref="LocateForLocalNode"/> explains what to install.
+    /// </summary>
+    public static async Task EnsureInstalledAsync(CancellationToken ct)
+    {
+        if (FindExecutable("rabbitmq-server") is not null
+            || !IsRoot
+            || Environment.GetEnvironmentVariable(AutoInstallVariable) == "0"
+            || FindExecutable("apt-get") is not { } aptGet)
+        {
+            return;
+        }
+
+        var environment = new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        foreach (var arguments in new[] { new[] { "update", "-qq" }, ["install", "-y", "-qq", "rabbitmq-server"] })
+        {
+            var result = await ProcessRunner.RunAsync(aptGet, arguments, environment, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException(
+                    $"Installing rabbitmq-server for the integration tests failed ({ProcessRunner.Describe(aptGet, arguments)}, exit code {result.ExitCode}):\n{result.CombinedOutput}");
+            }
+        }
+    }
+
     /// <summary>Finds the executables needed to start a throwaway node, or throws with installation advice.</summary>
     public static RabbitMqTools LocateForLocalNode()
     {
