@@ -64,8 +64,9 @@ internal sealed class BaggageFilter
             return size;
         }
 
-        foreach (var c in value)
+        for (var i = 0; i < value.Length; i++)
         {
+            var c = value[i];
             if (c < 0x80)
             {
                 size += IsLiteral(c) ? 1 : 3;
@@ -74,13 +75,14 @@ internal sealed class BaggageFilter
             {
                 size += 6;
             }
-            else if (char.IsSurrogate(c))
+            else if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
             {
-                size += 6; // each half of a pair: 4 UTF-8 bytes per pair → 12 encoded chars per pair.
+                size += 12; // a surrogate pair is 4 UTF-8 bytes, each percent-encoded.
+                i++;
             }
             else
             {
-                size += 9;
+                size += 9; // 3 UTF-8 bytes; a lone surrogate is sent as U+FFFD, also 3 bytes.
             }
         }
 
@@ -102,7 +104,7 @@ internal sealed class BaggageFilter
 
         foreach (var prefix in prefixes)
         {
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }
@@ -113,7 +115,7 @@ internal sealed class BaggageFilter
 
     private static void Split(ISet<string> keys, out HashSet<string> exact, out string[] prefixes)
     {
-        exact = new HashSet<string>(StringComparer.Ordinal);
+        exact = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var list = new List<string>();
         foreach (var key in keys)
         {

@@ -196,14 +196,25 @@ public sealed class MessagingInstrumentation
             }
         }
 
-        var activity = MessagingTelemetry.Source.StartActivity(
-            SpanName(_processNames, "process ", message.Destination), ActivityKind.Consumer, parent, tags: null, links: links);
-        if (activity is { IsAllDataRequested: true })
+        Activity? activity;
+        try
         {
-            SetTags(activity, message);
+            activity = MessagingTelemetry.Source.StartActivity(
+                SpanName(_processNames, "process ", message.Destination), ActivityKind.Consumer, parent, tags: null, links: links);
+            if (activity is { IsAllDataRequested: true })
+            {
+                SetTags(activity, message);
+            }
+
+            AmbientContext.AttachBaggage(baggage);
+        }
+        catch
+        {
+            // A throwing listener must not leave the caller without its ambient context.
+            AmbientContext.Restore(snapshot);
+            throw;
         }
 
-        AmbientContext.AttachBaggage(baggage);
         return new ConsumerScope(this, activity, snapshot, start, message, remoteContext, valid ? mode : null, baggage);
     }
 

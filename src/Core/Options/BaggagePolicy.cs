@@ -24,15 +24,15 @@ public sealed class BaggagePolicy
 
     /// <summary>
     /// Gets the keys allowed to cross. Empty (the default) allows every key not denied.
-    /// Exact, case-sensitive names; a name ending in <c>*</c> is a prefix (<c>tenant.*</c>).
+    /// Exact names, matched ignoring case (as OpenTelemetry matches baggage keys); a name ending in <c>*</c> is a prefix (<c>tenant.*</c>).
     /// </summary>
-    public ISet<string> AllowedKeys { get; } = new HashSet<string>(StringComparer.Ordinal);
+    public ISet<string> AllowedKeys { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Gets the keys never allowed to cross (for example secrets: <c>auth.token</c>). Deny wins over allow.
-    /// Exact, case-sensitive names; a name ending in <c>*</c> is a prefix.
+    /// Exact names, matched ignoring case (as OpenTelemetry matches baggage keys); a name ending in <c>*</c> is a prefix.
     /// </summary>
-    public ISet<string> DeniedKeys { get; } = new HashSet<string>(StringComparer.Ordinal);
+    public ISet<string> DeniedKeys { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Gets or sets the maximum number of members. Default: 64. Must be at least 1.</summary>
     public int MaxMembers { get; set; } = DefaultMaxMembers;

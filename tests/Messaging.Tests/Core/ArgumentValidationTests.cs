@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Xunit;
+using static Messaging.Tests.Core.CoreTestSupport;
+
+namespace Messaging.Tests.Core;
+
+/// <summary>Every public entry point of Messaging.Core rejects invalid arguments with the right exception and name.</summary>
+public sealed class ArgumentValidationTests
+{
+    // ---- MessagingInstrumentation --------------------------------------------------------------------------
+
+    [Fact]
+    public void Constructor_rejects_an_undefined_trust()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Instrumentation(o => o.Trust = (ContextTrust)42));
+        Assert.Equal("Trust", ex.ParamName);
+    }
+
+    [Fact]
+    public void Constructor_rejects_an_undefined_parenting_mode()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Instrumentation(o => o.Parenting = (ParentingMode)7));
+        Assert.Equal("Parenting", ex.ParamName);
+    }
+
+    [Fact]
+    public void Constructor_validates_the_baggage_policies()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Instrumentation(o => o.InboundBaggage.MaxMembers = 0));
+        Assert.Equal("InboundBaggage", ex.ParamName);
+    }
+
+    [Fact]
+    public void Constructor_keeps_the_given_settings()
+    {
+        var propagator = Messaging.Propagation.MessagingPropagators.Parse("b3");
+        Func<IncomingMessage, ParentingMode> policy = _ => ParentingMode.Link;
+        var instrumentation = new MessagingInstrumentation(new MessagingOptions
+        {
+            Propagator = propagator,
+            Trust = ContextTrust.DropBaggage,
+            Parenting = ParentingMode.Link,
+            ParentingPolicy = policy,
+        });
+
+        Assert.Same(propagator, instrumentation.Propagator);
+        Assert.Equal(ContextTrust.DropBaggage, instrumentation.Trust);
+        Assert.Equal(ParentingMode.Link, instrumentation.Parenting);
+        Assert.Same(policy, instrumentation.ParentingPolicy);
+    }
+
+    [Fact]
+    public void StartProducer_rejects_null_headers()
+    {
+        var ex = Assert.Throws<ArgumentNullException>(() => Instrumentation().StartProducer(new OutgoingMessage(TestSystem, "q"), null!));
+        Assert.Equal("headers", ex.ParamName);
+    }
+
+    [Fact]
+    public void StartProducer_rejects_a_default_message()
+    {
+        var ex = Assert.Throws<ArgumentNullException>(() => Instrumentation().StartProducer(default, Carrier()));
+        Assert.Equal("message.System", ex.ParamName);
+    }
+
+    [Fact]
+    public void StartProducer_rejects_an_empty_system()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Instrumentation().StartProducer(new OutgoingMessage(string.Empty, "q"), Carrier()));
+        Assert.Equal("message.System", ex.ParamName);
+    }
+
+    [Fact]
+    public void StartProducer_rejects_a_null_destination_but_accepts_an_empty_one()
+    {
+        var ex = Assert.Throws<ArgumentNullException>(() => Instrumentation().StartProducer(new OutgoingMessage(TestSystem, null!), Carrier()));
+        Assert.Equal("message.Destination", ex.ParamName);
+
+        Instrumentation().StartProducer(new OutgoingMessage(TestSystem, string.Empty), Carrier()).Dispose();
+    }
+
+    [Fact]
+    public void InjectCurrent_and_Extract_reject_null_headers()
+    {
+        var instrumentation = Instrumentation();
+        Assert.Equal("headers", Assert.Throws<ArgumentNullException>(() => instrumentation.InjectCurrent(null!)).ParamName);
+        Assert.Equal("headers", Assert.Throws<ArgumentNullException>(() => instrumentation.Extract(null!)).ParamName);
+    }
+
+    [Fact]
+    public void StartConsumer_rejects_a_default_message_without_touching_the_ambient_context()
+    {
+        using var ambient = AmbientSource.StartRoot();
+        Baggage.Current = Bag(("outer", "1"));
+
+        var ex = Assert.Throws<ArgumentNullException>(() => Instrumentation().StartConsumer(default));
+
+        Assert.Equal("message.Headers", ex.ParamName);
+        Assert.Same(ambient, Activity.Current);
+        Assert.Equal("1", Baggage.Current.GetBaggage("outer"));
+    }
+
+    [Theory]
+    [InlineData(null, "q", typeof(ArgumentNullException), "message.System")]
+    [InlineData("", "q", typeof(ArgumentException), "message.System")]
+    [InlineData(TestSystem, null, typeof(ArgumentNullException), "message.Destination")]
+    public void StartConsumer_rejects_missing_system_or_destination(string? system, string? destination, Type exceptionType, string paramName)
+    {
+        var message = new IncomingMessage(system!, destination!, Carrier());
+
+        var ex = Assert.Throws(exceptionType, () => Instrumentation().StartConsumer(message));
+
+        Assert.Equal(paramName, ((ArgumentException)ex).ParamName);
+    }
+
+    [Fact]
+    public void Scope_error_recorders_reject_null_and_empty()
+    {
+        var instrumentation = Instrumentation();
+        using var producer = instrumentation.StartProducer(new OutgoingMessage(TestSystem, "q"), Carrier());
+        using var consumer = instrumentation.StartConsumer(new IncomingMessage(TestSystem, "q", Carrier()));
+
+        Assert.Equal("exception", Assert.Throws<ArgumentNullException>(() => producer.RecordException(null!)).ParamName);
+        Assert.Equal("exception", Assert.Throws<ArgumentNullException>(() => consumer.RecordException(null!)).ParamName);
+        Assert.Equal("errorType", Assert.Throws<ArgumentNullException>(() => consumer.RecordError(null!)).ParamName);
+        Assert.Equal("errorType", Assert.Throws<ArgumentException>(() => consumer.RecordError(string.Empty)).ParamName);
+    }
+
+    // ---- DictionaryHeaderCarrier and HeaderValues ----------------------------------------------------------
+
+    [Fact]
+    public void DictionaryHeaderCarrier_rejects_null_arguments()
+    {
+        Assert.Equal("headers", Assert.Throws<ArgumentNullException>(() => new DictionaryHeaderCarrier(null!)).ParamName);
+
+        var carrier = Carrier();
+        Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => carrier.SetValue(null!, "v")).ParamName);
+        Assert.Equal("value", Assert.Throws<ArgumentNullException>(() => carrier.SetValue("n", null!)).ParamName);
+        Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => carrier.Remove(null!)).ParamName);
+        Assert.Throws<ArgumentNullException>(() => carrier.GetValues(null!));
+    }
+
+    [Fact]
+    public void DictionaryHeaderCarrier_conversion_failures_read_as_absent()
+    {
+        var carrier = new DictionaryHeaderCarrier(Headers(("traceparent", "x")), _ => throw new InvalidCastException());
+
+        Assert.Null(carrier.GetValues("traceparent"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(42)]
+    [InlineData(3.5)]
+    [InlineData(true)]
+    public void HeaderValues_reads_unsupported_values_as_absent(object? value)
+    {
+        Assert.False(HeaderValues.TryGetString(value, out var text));
+        Assert.Equal(string.Empty, text);
+    }
+
+    // ---- options -------------------------------------------------------------------------------------------
+
+    public static TheoryData<string, Action<ConsumerWorkerOptions>, Type> InvalidWorkerOptions => new()
+    {
+        { "Queue", o => o.Queue = string.Empty, typeof(ArgumentException) },
+        { "Queue", o => o.Queue = "   ", typeof(ArgumentException) },
+        { "Queue", o => o.Queue = null!, typeof(ArgumentException) },
+        { "MaxConcurrency", o => o.MaxConcurrency = 0, typeof(ArgumentOutOfRangeException) },
+        { "MaxConcurrency", o => o.MaxConcurrency = -3, typeof(ArgumentOutOfRangeException) },
+        { "PrefetchCount", o => o.PrefetchCount = -1, typeof(ArgumentOutOfRangeException) },
+        { "PrefetchCount", o => o.PrefetchCount = 65_536, typeof(ArgumentOutOfRangeException) },
+        { "MaxAttempts", o => o.MaxAttempts = 0, typeof(ArgumentOutOfRangeException) },
+        { "RetryDelay", o => o.RetryDelay = TimeSpan.FromMilliseconds(-1), typeof(ArgumentOutOfRangeException) },
+        { "Serializer", o => o.Serializer = null!, typeof(ArgumentException) },
+        { "Trust", o => o.Trust = (ContextTrust)(-1), typeof(ArgumentOutOfRangeException) },
+        { "Parenting", o => o.Parenting = (ParentingMode)2, typeof(ArgumentOutOfRangeException) },
+        { "OutboundBaggage", o => o.OutboundBaggage.MaxBytes = 0, typeof(ArgumentOutOfRangeException) },
+        { "InboundBaggage", o => o.InboundBaggage.MaxMembers = 0, typeof(ArgumentOutOfRangeException) },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidWorkerOptions))]
+    public void ConsumerWorkerOptions_Validate_rejects_each_invalid_property(string property, Action<ConsumerWorkerOptions> breakIt, Type exceptionType)
+    {
+        var options = new ConsumerWorkerOptions { Queue = "orders" };
+        options.Validate();
+        breakIt(options);
+
+        var ex = Assert.Throws(exceptionType, options.Validate);
+
+        Assert.Equal(property, ((ArgumentException)ex).ParamName);
+    }
+
+    [Fact]
+    public void ConsumerWorkerOptions_boundaries_are_valid()
+    {
+        var options = new ConsumerWorkerOptions { Queue = "q", MaxConcurrency = 1, PrefetchCount = 0, MaxAttempts = 1, RetryDelay = TimeSpan.Zero };
+        options.Validate();
+        Assert.Equal(4, options.EffectivePrefetchCount);
+
+        options.PrefetchCount = ushort.MaxValue;
+        options.Validate();
+        Assert.Equal(ushort.MaxValue, options.EffectivePrefetchCount);
+
+        options.PrefetchCount = 0;
+        options.MaxConcurrency = 20_000;
+        options.Validate();
+        Assert.Equal(ushort.MaxValue, options.EffectivePrefetchCount);
+    }
+
+    // ---- dependency injection ------------------------------------------------------------------------------
+
+    [Fact]
+    public void Service_registrations_reject_null_services()
+    {
+        IServiceCollection services = null!;
+
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddMessaging()).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddConsumerWorker<TestWorker>()).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddConsumerWorker<TestWorker, ConsumerWorkerOptions>()).ParamName);
+    }
+
+    [Fact]
+    public void AddMessaging_validates_the_options_when_they_are_resolved()
+    {
+        using var provider = new ServiceCollection()
+            .AddMessaging(o =>
+            {
+                o.Propagator = Messaging.Propagation.MessagingPropagators.CreateDefault();
+                o.OutboundBaggage.MaxMembers = 0;
+            })
+            .BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<MessagingInstrumentation>());
+        Assert.Contains("OutboundBaggage.MaxMembers", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddConsumerWorker_validates_the_worker_options_when_the_worker_is_resolved()
+    {
+        using var provider = new ServiceCollection()
+            .AddConsumerWorker<TestWorker>(o =>
+            {
+                o.Propagator = Messaging.Propagation.MessagingPropagators.CreateDefault();
+                o.Queue = "orders";
+                o.MaxAttempts = 0;
+            })
+            .BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<TestWorker>());
+        Assert.Contains("MaxAttempts", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Provider_builder_extensions_reject_null_builders()
+    {
+        Assert.Equal("builder", Assert.Throws<ArgumentNullException>(() => ((TracerProviderBuilder)null!).AddMessagingInstrumentation()).ParamName);
+        Assert.Equal("builder", Assert.Throws<ArgumentNullException>(() => ((MeterProviderBuilder)null!).AddMessagingInstrumentation()).ParamName);
+    }
+
+    // ---- worker base classes -------------------------------------------------------------------------------
+
+    [Fact]
+    public void ConsumerWorker_Initialize_rejects_invalid_arguments()
+    {
+        using var services = new ServiceCollection().BuildServiceProvider();
+        var options = new ConsumerWorkerOptions { Queue = "q", Propagator = Messaging.Propagation.MessagingPropagators.CreateDefault() };
+        using var worker = new TestWorker();
+
+        Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => worker.Initialize(null!, options, services)).ParamName);
+        Assert.Equal("name", Assert.Throws<ArgumentException>(() => worker.Initialize(string.Empty, options, services)).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => worker.Initialize("w", null!, services)).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => worker.Initialize("w", options, null!)).ParamName);
+
+        var invalid = new ConsumerWorkerOptions { Queue = string.Empty, Propagator = options.Propagator };
+        Assert.Equal("Queue", Assert.Throws<ArgumentException>(() => worker.Initialize("w", invalid, services)).ParamName);
+
+        worker.Initialize("w", options, services);
+        Assert.Equal("w", worker.Name);
+        Assert.Throws<InvalidOperationException>(() => worker.Initialize("w", options, services));
+    }
+
+    [Fact]
+    public void ReceivedMessage_rejects_a_message_without_headers()
+    {
+        var ex = Assert.Throws<ArgumentNullException>(() => new TestReceivedMessage(default));
+        Assert.Equal("message.Headers", ex.ParamName);
+    }
+
+    private static DictionaryHeaderCarrier Carrier() => new(Headers());
+
+    private sealed class TestWorker : ConsumerWorker<string>
+    {
+        protected override Task HandleAsync(MessageContext<string> message, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        protected override Task ConsumeAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+    }
+
+    private sealed class TestReceivedMessage(IncomingMessage message) : ReceivedMessage(message, ReadOnlyMemory<byte>.Empty)
+    {
+        public override ValueTask AckAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public override ValueTask RequeueAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,386 @@
+using System.Diagnostics;
+using OpenTelemetry;
+using Xunit;
+using static Messaging.Tests.Core.CoreTestSupport;
+
+namespace Messaging.Tests.Core;
+
+/// <summary>
+/// The producer side: PRODUCER span and injection. Several tests depend on nothing (or nothing but an unsampling
+/// listener) listening to the library's source, so the class runs alone.
+/// </summary>
+[Collection(ListenerSensitiveTests.Name)]
+public sealed class ProducerScopeTests
+{
+    private const string SentMessages = "messaging.client.sent.messages";
+
+    // ---- span ----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Producer_span_is_named_send_destination_with_kind_producer_and_semconv_tags()
+    {
+        var destination = UniqueDestination("orders");
+        using var collector = ActivityCollector.For(destination);
+        var headers = Headers();
+        var message = new OutgoingMessage("rabbitmq", destination)
+        {
+            OperationName = "publish",
+            MessageId = "m-1",
+            ConversationId = "conv-1",
+            BodySize = 42,
+            RoutingKey = "orders.created",
+            ServerAddress = "broker.local",
+            ServerPort = 5672,
+        };
+
+        Activity? span;
+        using (var scope = Instrumentation().StartProducer(message, new DictionaryHeaderCarrier(headers)))
+        {
+            span = scope.Activity;
+            Assert.NotNull(span);
+            Assert.Same(span, Activity.Current);
+        }
+
+        Assert.Same(span, Assert.Single(collector.Stopped));
+        Assert.Equal("send " + destination, span.DisplayName);
+        Assert.Equal(ActivityKind.Producer, span.Kind);
+        Assert.Equal("rabbitmq", span.GetTagItem("messaging.system"));
+        Assert.Equal(destination, span.GetTagItem("messaging.destination.name"));
+        Assert.Equal("send", span.GetTagItem("messaging.operation.type"));
+        Assert.Equal("publish", span.GetTagItem("messaging.operation.name"));
+        Assert.Equal("m-1", span.GetTagItem("messaging.message.id"));
+        Assert.Equal("conv-1", span.GetTagItem("messaging.message.conversation_id"));
+        Assert.Equal(42L, span.GetTagItem("messaging.message.body.size"));
+        Assert.Equal("orders.created", span.GetTagItem("messaging.rabbitmq.destination.routing_key"));
+        Assert.Equal("broker.local", span.GetTagItem("server.address"));
+        Assert.Equal(5672, span.GetTagItem("server.port"));
+        Assert.Equal(ActivityStatusCode.Unset, span.Status);
+        Assert.Equal(TraceParent(span), headers["traceparent"]);
+    }
+
+    [Fact]
+    public void Optional_tags_are_absent_when_unknown_and_operation_name_defaults_to_send()
+    {
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination);
+
+        using (Instrumentation().StartProducer(new OutgoingMessage("servicebus", destination), new DictionaryHeaderCarrier(Headers())))
+        {
+        }
+
+        var span = Assert.Single(collector.Stopped);
+        Assert.Equal("send", span.GetTagItem("messaging.operation.name"));
+        Assert.Null(span.GetTagItem("messaging.message.id"));
+        Assert.Null(span.GetTagItem("messaging.message.body.size"));
+        Assert.Null(span.GetTagItem("server.port"));
+        Assert.Null(span.GetTagItem("error.type"));
+    }
+
+    [Fact]
+    public void Producer_span_is_a_child_of_the_ambient_activity_which_is_current_again_after_dispose()
+    {
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination);
+        using var ambient = AmbientSource.StartRoot();
+        var headers = Headers();
+
+        using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(headers)))
+        {
+            Assert.NotNull(scope.Activity);
+            Assert.Same(ambient, scope.Activity.Parent);
+            Assert.Equal(ambient.TraceId, scope.Activity.TraceId);
+        }
+
+        Assert.Same(ambient, Activity.Current);
+        var span = Assert.Single(collector.Stopped);
+        Assert.Equal(TraceParent(span), headers["traceparent"]);
+    }
+
+    [Fact]
+    public void RecordException_sets_error_status_and_error_type_and_tags_the_sent_metric()
+    {
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination);
+        using var metrics = new MetricRecorder(SentMessages);
+
+        using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(Headers())))
+        {
+            scope.RecordException(new TimeoutException("broker did not confirm"));
+        }
+
+        var span = Assert.Single(collector.Stopped);
+        Assert.Equal(ActivityStatusCode.Error, span.Status);
+        Assert.Equal("broker did not confirm", span.StatusDescription);
+        Assert.Equal("System.TimeoutException", span.GetTagItem("error.type"));
+        var exception = Assert.Single(span.Events);
+        Assert.Equal("exception", exception.Name);
+        Assert.Contains(exception.Tags, t => t.Key == "exception.type" && Equals(t.Value, "System.TimeoutException"));
+
+        var sent = Assert.Single(metrics.WithTag("messaging.destination.name", destination));
+        Assert.Equal(1, sent.Value);
+        Assert.Equal("System.TimeoutException", sent.Tag("error.type"));
+        Assert.Equal(TestSystem, sent.Tag("messaging.system"));
+    }
+
+    [Fact]
+    public void Successful_send_is_counted_once_without_error_type_even_if_disposed_twice()
+    {
+        var destination = UniqueDestination();
+        using var metrics = new MetricRecorder(SentMessages);
+
+        var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(Headers()));
+        scope.Dispose();
+        scope.Dispose();
+
+        var sent = Assert.Single(metrics.WithTag("messaging.destination.name", destination));
+        Assert.Null(sent.Tag("error.type"));
+    }
+
+    // ---- inject does not depend on sampling ----------------------------------------------------------------
+
+    [Fact]
+    public void Unsampled_producer_span_still_injects_its_context_with_flags_00()
+    {
+        AssertNothingListensToTheLibrary();
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination, ActivitySamplingResult.PropagationData);
+        var headers = Headers();
+
+        using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(headers)))
+        {
+            var span = scope.Activity;
+            Assert.NotNull(span);
+            Assert.False(span.Recorded);
+            Assert.False(span.IsAllDataRequested);
+            Assert.Equal($"00-{span.TraceId.ToHexString()}-{span.SpanId.ToHexString()}-00", headers["traceparent"]);
+        }
+    }
+
+    [Fact]
+    public void Unsampled_producer_span_under_an_ambient_activity_injects_the_ambient_trace_id_with_flags_00()
+    {
+        AssertNothingListensToTheLibrary();
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination, ActivitySamplingResult.PropagationData);
+        using var ambient = new Activity("ambient").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None).Start();
+        var headers = Headers();
+
+        using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(headers)))
+        {
+            var traceParent = Assert.IsType<string>(headers["traceparent"]);
+            Assert.Equal(ambient.TraceId.ToHexString(), traceParent.Split('-')[1]);
+            Assert.EndsWith("-00", traceParent, StringComparison.Ordinal);
+        }
+
+        Assert.Same(ambient, Activity.Current);
+    }
+
+    [Fact]
+    public void Unsampled_ambient_activity_without_producer_span_is_injected_with_flags_00()
+    {
+        AssertNothingListensToTheLibrary();
+        using var ambient = new Activity("ambient").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None).Start();
+        Assert.False(ambient.Recorded);
+        var headers = Headers();
+
+        using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, UniqueDestination()), new DictionaryHeaderCarrier(headers)))
+        {
+            Assert.Null(scope.Activity);
+        }
+
+        Assert.Equal($"00-{ambient.TraceId.ToHexString()}-{ambient.SpanId.ToHexString()}-00", headers["traceparent"]);
+    }
+
+    [Fact]
+    public void Without_any_library_listener_the_ambient_context_is_injected_as_is()
+    {
+        AssertNothingListensToTheLibrary();
+        using var ambient = AmbientSource.StartRoot();
+        ambient.TraceStateString = "vendor=abc";
+        Baggage.Current = Bag(("tenant", "acme"));
+        var headers = Headers(("custom", "keep"));
+
+        using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, UniqueDestination()), new DictionaryHeaderCarrier(headers)))
+        {
+            Assert.Null(scope.Activity);
+            Assert.Same(ambient, Activity.Current);
+        }
+
+        Assert.Equal(TraceParent(ambient), headers["traceparent"]);
+        Assert.EndsWith("-01", (string)headers["traceparent"]!, StringComparison.Ordinal);
+        Assert.Equal("vendor=abc", headers["tracestate"]);
+        Assert.Equal("tenant=acme", headers["baggage"]);
+        Assert.Equal("keep", headers["custom"]);
+        Assert.Equal(4, headers.Count);
+    }
+
+    [Fact]
+    public void Without_any_listener_an_activity_with_a_w3c_parent_id_is_injected_as_is()
+    {
+        AssertNothingListensToTheLibrary();
+        Activity.Current = null;
+        using var ambient = new Activity("x").SetParentId("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").Start();
+        var headers = Headers();
+
+        using (Instrumentation().StartProducer(new OutgoingMessage(TestSystem, UniqueDestination()), new DictionaryHeaderCarrier(headers)))
+        {
+        }
+
+        Assert.Equal($"00-0af7651916cd43dd8448eb211c80319c-{ambient.SpanId.ToHexString()}-01", headers["traceparent"]);
+        Assert.False(headers.ContainsKey("tracestate"));
+    }
+
+    [Fact]
+    public void Without_any_context_no_traceparent_is_written_but_baggage_is()
+    {
+        AssertNothingListensToTheLibrary();
+        Activity.Current = null;
+        Baggage.Current = Bag(("tenant", "acme"), ("user", "bob smith"));
+        var fromProducer = Headers();
+        var fromInject = Headers();
+        var instrumentation = Instrumentation();
+
+        using (var scope = instrumentation.StartProducer(new OutgoingMessage(TestSystem, UniqueDestination()), new DictionaryHeaderCarrier(fromProducer)))
+        {
+            Assert.Null(scope.Activity);
+        }
+
+        instrumentation.InjectCurrent(new DictionaryHeaderCarrier(fromInject));
+
+        foreach (var headers in new[] { fromProducer, fromInject })
+        {
+            Assert.Equal(["baggage"], headers.Keys);
+            Assert.Equal("tenant=acme,user=bob%20smith", headers["baggage"]);
+        }
+    }
+
+    [Fact]
+    public void InjectCurrent_injects_the_current_activity_and_baggage_without_starting_a_span()
+    {
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination);
+        using var ambient = AmbientSource.StartRoot();
+        Baggage.Current = Bag(("k", "v"));
+        var headers = Headers();
+
+        Instrumentation().InjectCurrent(new DictionaryHeaderCarrier(headers));
+
+        Assert.Equal(TraceParent(ambient), headers["traceparent"]);
+        Assert.Equal("k=v", headers["baggage"]);
+        Assert.Same(ambient, Activity.Current);
+        Assert.Empty(collector.Stopped);
+    }
+
+    // ---- stale headers -------------------------------------------------------------------------------------
+
+    [Theory]
+    [InlineData("traceparent", "tracestate", "baggage")]
+    [InlineData("TraceParent", "TraceState", "Baggage")]
+    [InlineData("TRACEPARENT", "TRACESTATE", "BAGGAGE")]
+    public void Stale_propagation_headers_are_replaced_never_duplicated_and_other_headers_kept(string traceParentKey, string traceStateKey, string baggageKey)
+    {
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination);
+        using var ambient = AmbientSource.StartRoot();
+        ambient.TraceStateString = "fresh=1";
+        Baggage.Current = Bag(("fresh", "2"));
+        var binary = new byte[] { 1, 2, 3 };
+        var headers = Headers(
+            (traceParentKey, "00-11111111111111111111111111111111-2222222222222222-01"),
+            (traceStateKey, "stale=1"),
+            (baggageKey, "stale=2"),
+            ("x-correlation-id", "abc"),
+            ("x-binary", binary),
+            ("x-number", 7));
+
+        using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(headers)))
+        {
+            Assert.NotNull(scope.Activity);
+            AssertFresh(TraceParent(scope.Activity));
+        }
+
+        void AssertFresh(string expectedTraceParent)
+        {
+            Assert.Equal(["traceparent"], KeysLike(headers, "traceparent"));
+            Assert.Equal(["tracestate"], KeysLike(headers, "tracestate"));
+            Assert.Equal(["baggage"], KeysLike(headers, "baggage"));
+            Assert.Equal(expectedTraceParent, headers["traceparent"]);
+            Assert.Equal("fresh=1", headers["tracestate"]);
+            Assert.Equal("fresh=2", headers["baggage"]);
+            Assert.Equal("abc", headers["x-correlation-id"]);
+            Assert.Same(binary, headers["x-binary"]);
+            Assert.Equal(7, headers["x-number"]);
+            Assert.Equal(6, headers.Count);
+        }
+    }
+
+    [Fact]
+    public void Stale_headers_in_several_case_variants_collapse_into_one_canonical_header()
+    {
+        using var ambient = AmbientSource.StartRoot();
+        Baggage.Current = Bag(("fresh", "1"));
+        var headers = Headers(
+            ("traceparent", "00-11111111111111111111111111111111-2222222222222222-01"),
+            ("TraceParent", "00-33333333333333333333333333333333-4444444444444444-01"),
+            ("Baggage", "a=1"),
+            ("BAGGAGE", "b=2"),
+            ("keep", "me"));
+
+        Instrumentation().InjectCurrent(new DictionaryHeaderCarrier(headers));
+
+        Assert.Equal(["traceparent"], KeysLike(headers, "traceparent"));
+        Assert.Equal(TraceParent(ambient), headers["traceparent"]);
+        Assert.Equal(["baggage"], KeysLike(headers, "baggage"));
+        Assert.Equal("fresh=1", headers["baggage"]);
+        Assert.Equal("me", headers["keep"]);
+        Assert.Equal(3, headers.Count);
+    }
+
+    [Fact]
+    public void Stale_tracestate_and_baggage_are_removed_when_the_new_context_has_none()
+    {
+        using var ambient = new Activity("ambient").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded).Start();
+        Baggage.Current = default;
+        var headers = Headers(
+            ("traceparent", "00-11111111111111111111111111111111-2222222222222222-01"),
+            ("TraceState", "stale=1"),
+            ("baggage", "stale=2"),
+            ("keep", "me"));
+
+        Instrumentation().InjectCurrent(new DictionaryHeaderCarrier(headers));
+
+        Assert.Equal(TraceParent(ambient), headers["traceparent"]);
+        Assert.Empty(KeysLike(headers, "tracestate"));
+        Assert.Empty(KeysLike(headers, "baggage"));
+        Assert.Equal(["keep", "traceparent"], headers.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Stale_headers_do_not_survive_when_there_is_nothing_to_inject()
+    {
+        AssertNothingListensToTheLibrary();
+        Activity.Current = null;
+        var headers = Headers(
+            ("TraceParent", "00-11111111111111111111111111111111-2222222222222222-01"),
+            ("tracestate", "stale=1"),
+            ("baggage", "stale=2"),
+            ("keep", "me"));
+        var copy = new Dictionary<string, object?>(headers);
+        var instrumentation = Instrumentation();
+
+        // The test flow must have no baggage of its own for this case: give it an empty holder.
+        Baggage.Current = default;
+        instrumentation.InjectCurrent(new DictionaryHeaderCarrier(headers));
+        using (instrumentation.StartProducer(new OutgoingMessage(TestSystem, UniqueDestination()), new DictionaryHeaderCarrier(copy)))
+        {
+        }
+
+        Assert.Equal(["keep"], headers.Keys);
+        Assert.Equal(["keep"], copy.Keys);
+    }
+
+    private static void AssertNothingListensToTheLibrary() =>
+        Assert.False(
+            MessagingTelemetry.Source.HasListeners(),
+            "An ActivityListener on the 'Messaging' source is still registered (leaked by another test?); this test needs none.");
+}
