@@ -5,17 +5,15 @@ namespace Messaging;
 /// <summary>A <see cref="BaggagePolicy"/> frozen for use on the hot path.</summary>
 internal sealed class BaggageFilter
 {
-    private readonly HashSet<string> _allowExact;
-    private readonly string[] _allowPrefixes;
-    private readonly HashSet<string> _denyExact;
-    private readonly string[] _denyPrefixes;
+    private readonly KeyPattern _allow;
+    private readonly KeyPattern _deny;
     private readonly int _maxMembers;
     private readonly int _maxBytes;
 
     public BaggageFilter(BaggagePolicy policy)
     {
-        Split(policy.AllowedKeys, out _allowExact, out _allowPrefixes);
-        Split(policy.DeniedKeys, out _denyExact, out _denyPrefixes);
+        _allow = new KeyPattern(policy.AllowedKeys);
+        _deny = new KeyPattern(policy.DeniedKeys);
         _maxMembers = policy.MaxMembers;
         _maxBytes = policy.MaxBytes;
     }
@@ -95,52 +93,15 @@ internal sealed class BaggageFilter
     private static bool HasForbiddenChars(string? s) =>
         s is not null && s.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0;
 
-    private static bool Matches(string key, HashSet<string> exact, string[] prefixes)
-    {
-        if (exact.Contains(key))
-        {
-            return true;
-        }
-
-        foreach (var prefix in prefixes)
-        {
-            if (key.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static void Split(ISet<string> keys, out HashSet<string> exact, out string[] prefixes)
-    {
-        exact = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var list = new List<string>();
-        foreach (var key in keys)
-        {
-            if (key.EndsWith('*'))
-            {
-                list.Add(key[..^1]);
-            }
-            else
-            {
-                exact.Add(key);
-            }
-        }
-
-        prefixes = [.. list];
-    }
-
     private bool Admits(string key, string? value, out string reason)
     {
-        if (_denyExact.Count + _denyPrefixes.Length > 0 && Matches(key, _denyExact, _denyPrefixes))
+        if (!_deny.IsEmpty && _deny.Matches(key))
         {
             reason = "denied";
             return false;
         }
 
-        if (_allowExact.Count + _allowPrefixes.Length > 0 && !Matches(key, _allowExact, _allowPrefixes))
+        if (!_allow.IsEmpty && !_allow.Matches(key))
         {
             reason = "not_allowed";
             return false;

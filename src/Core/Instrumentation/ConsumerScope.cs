@@ -116,6 +116,11 @@ public sealed class ConsumerScope : IDisposable
             tags.Add(SemanticConventions.ErrorType, _errorType);
         }
 
+        if (_owner.BaggageTelemetry.InMetrics)
+        {
+            _owner.BaggageTelemetry.AddTags(ref tags, Baggage);
+        }
+
         Instruments.ConsumedMessages.Add(1, tags);
         if (durationEnabled)
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using System.Diagnostics;
 using Messaging.Propagation;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,7 @@ public sealed class MessagingInstrumentation
     private static readonly Lazy<MessagingInstrumentation> LazyDefault = new(() => new MessagingInstrumentation());
 
     private readonly BaggageFilter _outbound;
+    private readonly FrozenDictionary<string, BaggageFilter> _outboundByDestination;
     private readonly BaggageFilter _inbound;
     private readonly string[] _traceFields;
     private readonly string[] _allFields;
@@ -44,6 +46,9 @@ public sealed class MessagingInstrumentation
         TimeProvider = timeProvider ?? TimeProvider.System;
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Messaging");
         _outbound = new BaggageFilter(options.OutboundBaggage);
+        _outboundByDestination = options.OutboundBaggageByDestination.ToFrozenDictionary(
+            static p => p.Key, static p => new BaggageFilter(p.Value), StringComparer.Ordinal);
+        BaggageTelemetry = new BaggageTelemetry(options.BaggageTelemetry);
         _inbound = new BaggageFilter(options.InboundBaggage);
         _allFields = Propagator.Fields is { } fields ? [.. fields] : [];
         _traceFields = Array.FindAll(_allFields, static f => !string.Equals(f, "baggage", StringComparison.OrdinalIgnoreCase));
@@ -72,6 +77,8 @@ public sealed class MessagingInstrumentation
 
     internal ILogger Logger { get; }
 
+    internal BaggageTelemetry BaggageTelemetry { get; }
+
     internal TimeProvider TimeProvider { get; }
 
     /// <summary>
@@ -95,7 +102,12 @@ public sealed class MessagingInstrumentation
             SetTags(activity, message);
         }
 
-        Inject(activity?.Context ?? Activity.Current?.Context ?? default, headers, message.Destination);
+        var baggage = Inject(activity?.Context ?? Activity.Current?.Context ?? default, headers, message.Destination);
+        if (BaggageTelemetry.OnProducerSpans && activity is { IsAllDataRequested: true })
+        {
+            BaggageTelemetry.SetAttributes(activity, baggage);
+        }
+
         return new ProducerScope(activity, message);
     }
 
@@ -204,6 +216,10 @@ public sealed class MessagingInstrumentation
             if (activity is { IsAllDataRequested: true })
             {
                 SetTags(activity, message);
+                if (BaggageTelemetry.OnConsumerSpans)
+                {
+                    BaggageTelemetry.SetAttributes(activity, baggage);
+                }
             }
 
             AmbientContext.AttachBaggage(baggage);
@@ -312,7 +328,7 @@ public sealed class MessagingInstrumentation
         }
     }
 
-    private void Inject(ActivityContext context, IHeaderCarrier headers, string destination)
+    private Baggage Inject(ActivityContext context, IHeaderCarrier headers, string destination)
     {
         // The library owns the propagation headers: stale ones (a forwarded message) never survive a hop.
         foreach (var field in _allFields)
@@ -320,10 +336,12 @@ public sealed class MessagingInstrumentation
             headers.Remove(field);
         }
 
-        var baggage = _outbound.Apply(Baggage.Current, _outboundDrop);
+        var filter = _outboundByDestination.Count > 0 && _outboundByDestination.TryGetValue(destination, out var specific) ? specific : _outbound;
+        var baggage = filter.Apply(Baggage.Current, _outboundDrop);
+        var measured = Instruments.HeaderSize.Enabled ? new MeasuringCarrier(headers) : null;
         try
         {
-            Propagator.Inject(new PropagationContext(context, baggage), headers, Setter);
+            Propagator.Inject(new PropagationContext(context, baggage), (IHeaderCarrier?)measured ?? headers, Setter);
         }
 #pragma warning disable CA1031 // A third-party propagator failing must not fail the send.
         catch (Exception ex)
@@ -331,6 +349,13 @@ public sealed class MessagingInstrumentation
         {
             Log.InjectFailed(Logger, ex, destination);
         }
+
+        if (measured is not null)
+        {
+            Instruments.HeaderSize.Record(measured.Bytes, new KeyValuePair<string, object?>(SemanticConventions.DestinationName, destination));
+        }
+
+        return baggage;
     }
 
     private PropagationContext ExtractRaw(IHeaderCarrier headers, string destination)

@@ -18,6 +18,16 @@ public class MessagingOptions
     /// <summary>Gets the policy applied to <c>Baggage.Current</c> before it is injected into an outgoing message.</summary>
     public BaggagePolicy OutboundBaggage { get; } = new();
 
+    /// <summary>
+    /// Gets per-destination outbound policies, keyed by destination name (the exchange, queue or topic a message is
+    /// sent to), used instead of <see cref="OutboundBaggage"/> for those destinations — so a hop to a partner's queue
+    /// can carry less than a hop inside your own system.
+    /// </summary>
+    public IDictionary<string, BaggagePolicy> OutboundBaggageByDestination { get; } = new Dictionary<string, BaggagePolicy>(StringComparer.Ordinal);
+
+    /// <summary>Gets which baggage members become span attributes, metric tags and log-scope values (none by default).</summary>
+    public BaggageTelemetryOptions BaggageTelemetry { get; } = new();
+
     /// <summary>Gets the policy applied to baggage extracted from a received message.</summary>
     public BaggagePolicy InboundBaggage { get; } = new();
 
@@ -39,6 +49,17 @@ public class MessagingOptions
     {
         OutboundBaggage.Validate(nameof(OutboundBaggage));
         InboundBaggage.Validate(nameof(InboundBaggage));
+        foreach (var (destination, policy) in OutboundBaggageByDestination)
+        {
+            if (policy is null)
+            {
+                throw new ArgumentException($"{nameof(OutboundBaggageByDestination)}['{destination}'] must not be null.", nameof(OutboundBaggageByDestination));
+            }
+
+            policy.Validate($"{nameof(OutboundBaggageByDestination)}['{destination}']");
+        }
+
+        BaggageTelemetry.Validate();
         if (!Enum.IsDefined(Trust))
         {
             throw new ArgumentOutOfRangeException(nameof(Trust), Trust, "Unknown ContextTrust value.");

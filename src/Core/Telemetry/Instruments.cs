@@ -21,6 +21,10 @@ internal static class Instruments
     public static readonly Counter<long> ContextMissing = MessagingTelemetry.Meter.CreateCounter<long>(
         "messaging.propagation.context.missing", "{message}", "Received messages whose trace context was missing or malformed.");
 
+    /// <summary>Bytes of propagation headers (names and values) injected into one message.</summary>
+    public static readonly Histogram<long> HeaderSize = MessagingTelemetry.Meter.CreateHistogram<long>(
+        "messaging.propagation.header.size", "By", "Size of the propagation headers (traceparent, tracestate, baggage, …; names and values, UTF-8) injected into one message.");
+
     /// <summary>Baggage members dropped, tagged by <c>reason</c> and <c>direction</c>.</summary>
     public static readonly Counter<long> BaggageDropped = MessagingTelemetry.Meter.CreateCounter<long>(
         "messaging.propagation.baggage.dropped", "{member}", "Baggage members dropped by the baggage policy or as malformed.");

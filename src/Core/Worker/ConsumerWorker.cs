@@ -213,6 +213,7 @@ public abstract class ConsumerWorker : BackgroundService
             }
 
             using var scope = Instrumentation.StartConsumer(message.Message);
+            using var logScope = options.LogScope ? _logger.BeginScope(new MessageLogScope(scope, Instrumentation.BaggageTelemetry)) : null;
             var serviceScope = _scopeFactory?.CreateAsyncScope();
             try
             {

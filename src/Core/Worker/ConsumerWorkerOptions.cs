@@ -27,6 +27,15 @@ public class ConsumerWorkerOptions : MessagingOptions
     /// <summary>Gets or sets the body serializer. Default: <see cref="JsonMessageSerializer.Default"/>.</summary>
     public IMessageSerializer Serializer { get; set; } = JsonMessageSerializer.Default;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the worker opens a logging scope around each handler attempt with
+    /// <c>TraceId</c>, <c>SpanId</c>, <c>MessageId</c>, <c>Destination</c> and the baggage keys allow-listed in
+    /// <see cref="MessagingOptions.BaggageTelemetry"/>, so every <c>ILogger</c> call in the handler carries them
+    /// (with a provider that includes scopes). Default: <see langword="true"/>. The standard alternative for trace
+    /// and span ids alone is <c>LoggerFactoryOptions.ActivityTrackingOptions</c>.
+    /// </summary>
+    public bool LogScope { get; set; } = true;
+
     /// <summary>Gets the effective prefetch count.</summary>
     public int EffectivePrefetchCount => PrefetchCount > 0 ? PrefetchCount : Math.Min(MaxConcurrency * 4, ushort.MaxValue);
 

@@ -79,6 +79,7 @@ public static class RabbitMqPublishExtensions
     /// <param name="routingKey">The routing key (the queue, with the default exchange).</param>
     /// <param name="message">The message.</param>
     /// <param name="properties">The message properties; persistent with a new id when <see langword="null"/>.</param>
+    /// <param name="mandatory">Whether an unroutable message is returned (an exception, with confirms enabled).</param>
     /// <param name="serializer">The serializer; <see cref="Messaging.JsonMessageSerializer.Default"/> when <see langword="null"/>.</param>
     /// <param name="instrumentation">The propagation engine; <see cref="Messaging.MessagingInstrumentation.Default"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the publish.</param>
@@ -89,6 +90,7 @@ public static class RabbitMqPublishExtensions
         string routingKey,
         T message,
         BasicProperties? properties = null,
+        bool mandatory = false,
         Messaging.IMessageSerializer? serializer = null,
         Messaging.MessagingInstrumentation? instrumentation = null,
         CancellationToken cancellationToken = default)
@@ -96,6 +98,6 @@ public static class RabbitMqPublishExtensions
         serializer ??= Messaging.JsonMessageSerializer.Default;
         properties ??= new BasicProperties { Persistent = true };
         properties.ContentType ??= serializer.ContentType;
-        return channel.PublishWithContextAsync(exchange, routingKey, serializer.Serialize(message), properties, mandatory: false, instrumentation, cancellationToken);
+        return channel.PublishWithContextAsync(exchange, routingKey, serializer.Serialize(message), properties, mandatory, instrumentation, cancellationToken);
     }
 }
