@@ -1,0 +1,1 @@
+Console.WriteLine("Benchmarks: see docs/benchmarks.md.");
