@@ -105,17 +105,7 @@ public sealed class ConsumerScope : IDisposable
             return;
         }
 
-        var tags = new TagList
-        {
-            { SemanticConventions.MessagingSystem, _message.System },
-            { SemanticConventions.DestinationName, _message.Destination },
-            { SemanticConventions.OperationName, _message.OperationName },
-        };
-        if (_errorType is not null)
-        {
-            tags.Add(SemanticConventions.ErrorType, _errorType);
-        }
-
+        var tags = Instruments.MessageTags(_message.System, _message.Destination, _message.OperationName, _errorType);
         if (_owner.BaggageTelemetry.InMetrics)
         {
             _owner.BaggageTelemetry.AddTags(ref tags, Baggage);

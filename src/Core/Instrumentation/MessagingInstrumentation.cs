@@ -272,49 +272,50 @@ public sealed class MessagingInstrumentation
         return name;
     }
 
-    private static void SetTags(Activity activity, in OutgoingMessage message)
-    {
-        activity.SetTag(SemanticConventions.MessagingSystem, message.System);
-        activity.SetTag(SemanticConventions.DestinationName, message.Destination);
-        activity.SetTag(SemanticConventions.OperationType, SemanticConventions.OperationTypeSend);
-        activity.SetTag(SemanticConventions.OperationName, message.OperationName);
-        SetOptional(activity, SemanticConventions.MessageId, message.MessageId);
-        SetOptional(activity, SemanticConventions.ConversationId, message.ConversationId);
-        SetOptional(activity, SemanticConventions.RabbitMqRoutingKey, message.RoutingKey);
-        SetOptional(activity, SemanticConventions.ServerAddress, message.ServerAddress);
-        if (message.BodySize is { } size)
-        {
-            activity.SetTag(SemanticConventions.BodySize, size);
-        }
-
-        if (message.ServerPort is { } port)
-        {
-            activity.SetTag(SemanticConventions.ServerPort, port);
-        }
-    }
+    private static void SetTags(Activity activity, in OutgoingMessage message) =>
+        SetCommonTags(
+            activity, message.System, message.Destination, SemanticConventions.OperationTypeSend, message.OperationName,
+            message.MessageId, message.ConversationId, message.RoutingKey, message.ServerAddress, message.BodySize, message.ServerPort);
 
     private static void SetTags(Activity activity, in IncomingMessage message)
     {
-        activity.SetTag(SemanticConventions.MessagingSystem, message.System);
-        activity.SetTag(SemanticConventions.DestinationName, message.Destination);
-        activity.SetTag(SemanticConventions.OperationType, SemanticConventions.OperationTypeProcess);
-        activity.SetTag(SemanticConventions.OperationName, message.OperationName);
-        SetOptional(activity, SemanticConventions.MessageId, message.MessageId);
-        SetOptional(activity, SemanticConventions.ConversationId, message.ConversationId);
-        SetOptional(activity, SemanticConventions.RabbitMqRoutingKey, message.RoutingKey);
+        SetCommonTags(
+            activity, message.System, message.Destination, SemanticConventions.OperationTypeProcess, message.OperationName,
+            message.MessageId, message.ConversationId, message.RoutingKey, message.ServerAddress, message.BodySize, message.ServerPort);
         SetOptional(activity, SemanticConventions.DestinationSubscriptionName, message.Subscription);
-        SetOptional(activity, SemanticConventions.ServerAddress, message.ServerAddress);
-        if (message.BodySize is { } size)
-        {
-            activity.SetTag(SemanticConventions.BodySize, size);
-        }
-
         if (message.DeliveryCount is { } count)
         {
             activity.SetTag(SemanticConventions.DeliveryCount, count);
         }
+    }
 
-        if (message.ServerPort is { } port)
+    private static void SetCommonTags(
+        Activity activity,
+        string system,
+        string destination,
+        string operationType,
+        string operationName,
+        string? messageId,
+        string? conversationId,
+        string? routingKey,
+        string? serverAddress,
+        long? bodySize,
+        int? serverPort)
+    {
+        activity.SetTag(SemanticConventions.MessagingSystem, system);
+        activity.SetTag(SemanticConventions.DestinationName, destination);
+        activity.SetTag(SemanticConventions.OperationType, operationType);
+        activity.SetTag(SemanticConventions.OperationName, operationName);
+        SetOptional(activity, SemanticConventions.MessageId, messageId);
+        SetOptional(activity, SemanticConventions.ConversationId, conversationId);
+        SetOptional(activity, SemanticConventions.RabbitMqRoutingKey, routingKey);
+        SetOptional(activity, SemanticConventions.ServerAddress, serverAddress);
+        if (bodySize is { } size)
+        {
+            activity.SetTag(SemanticConventions.BodySize, size);
+        }
+
+        if (serverPort is { } port)
         {
             activity.SetTag(SemanticConventions.ServerPort, port);
         }

@@ -42,19 +42,7 @@ public sealed class ProducerScope : IDisposable
         Activity?.Dispose();
         if (Instruments.SentMessages.Enabled)
         {
-            var tags = new TagList
-            {
-                { SemanticConventions.MessagingSystem, _message.System },
-                { SemanticConventions.DestinationName, _message.Destination },
-                { SemanticConventions.OperationName, _message.OperationName },
-            };
-            if (_errorType is not null)
-            {
-                tags.Add(SemanticConventions.ErrorType, _errorType);
-            }
-
-            Instruments.SentMessages.Add(1, tags);
+            Instruments.SentMessages.Add(1, Instruments.MessageTags(_message.System, _message.Destination, _message.OperationName, _errorType));
         }
-
     }
 }

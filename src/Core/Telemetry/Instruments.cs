@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Messaging;
@@ -28,4 +29,21 @@ internal static class Instruments
     /// <summary>Baggage members dropped, tagged by <c>reason</c> and <c>direction</c>.</summary>
     public static readonly Counter<long> BaggageDropped = MessagingTelemetry.Meter.CreateCounter<long>(
         "messaging.propagation.baggage.dropped", "{member}", "Baggage members dropped by the baggage policy or as malformed.");
+
+    /// <summary>The tags every per-message measurement carries.</summary>
+    public static TagList MessageTags(string system, string destination, string operationName, string? errorType)
+    {
+        var tags = new TagList
+        {
+            { SemanticConventions.MessagingSystem, system },
+            { SemanticConventions.DestinationName, destination },
+            { SemanticConventions.OperationName, operationName },
+        };
+        if (errorType is not null)
+        {
+            tags.Add(SemanticConventions.ErrorType, errorType);
+        }
+
+        return tags;
+    }
 }

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Messaging.Tests.Support;
 using Messaging.Transports.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
-using Messaging.Tests.Support;
 using Xunit;
 
 namespace Messaging.Tests.Worker;
