@@ -37,22 +37,19 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
         }
 
         // Peers write different cases (x-b3-traceid vs X-B3-TraceId); AMQP keys are case-sensitive.
-        foreach (var pair in _headers)
+        // A concrete Dictionary is enumerated without allocating.
+        if (_headers is Dictionary<string, object?> dictionary)
         {
-            if (string.Equals(pair.Key, name, StringComparison.Ordinal)
-                || !string.Equals(pair.Key, name, StringComparison.OrdinalIgnoreCase)
-                || !TryRead(pair.Value, out var text))
+            foreach (var pair in dictionary)
             {
-                continue;
+                CollectCaseVariant(name, pair, ref first, ref more);
             }
-
-            if (first is null)
+        }
+        else
+        {
+            foreach (var pair in _headers)
             {
-                first = text;
-            }
-            else
-            {
-                (more ??= [first]).Add(text);
+                CollectCaseVariant(name, pair, ref first, ref more);
             }
         }
 
@@ -76,14 +73,52 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
         return RemoveCaseVariants(name) || removed;
     }
 
+    private static bool IsCaseVariant(string key, string name) =>
+        key.Length == name.Length && !string.Equals(key, name, StringComparison.Ordinal) && string.Equals(key, name, StringComparison.OrdinalIgnoreCase);
+
+    private void CollectCaseVariant(string name, KeyValuePair<string, object?> pair, ref string? first, ref List<string>? more)
+    {
+        if (!IsCaseVariant(pair.Key, name) || !TryRead(pair.Value, out var text))
+        {
+            return;
+        }
+
+        if (first is null)
+        {
+            first = text;
+        }
+        else
+        {
+            (more ??= [first]).Add(text);
+        }
+    }
+
     private bool RemoveCaseVariants(string name)
     {
-        List<string>? variants = null;
-        foreach (var key in _headers.Keys)
+        if (_headers.Count == 0)
         {
-            if (!string.Equals(key, name, StringComparison.Ordinal) && string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            return false;
+        }
+
+        List<string>? variants = null;
+        if (_headers is Dictionary<string, object?> dictionary)
+        {
+            foreach (var key in dictionary.Keys)
             {
-                (variants ??= []).Add(key);
+                if (IsCaseVariant(key, name))
+                {
+                    (variants ??= []).Add(key);
+                }
+            }
+        }
+        else
+        {
+            foreach (var key in _headers.Keys)
+            {
+                if (IsCaseVariant(key, name))
+                {
+                    (variants ??= []).Add(key);
+                }
             }
         }
 

@@ -31,12 +31,12 @@ internal sealed class BaggageFilter
             return baggage;
         }
 
-        var items = baggage.GetBaggage();
         var needsWork = baggage.Count > _maxMembers;
         var total = 0;
         if (!needsWork)
         {
-            foreach (var item in items)
+            // Baggage's own enumerator is a struct: the common case (nothing to drop) allocates nothing.
+            foreach (var item in baggage)
             {
                 if (!Admits(item.Key, item.Value, out _))
                 {
@@ -50,7 +50,7 @@ internal sealed class BaggageFilter
             needsWork |= total > _maxBytes;
         }
 
-        return needsWork ? Rebuild(items, onDrop) : baggage;
+        return needsWork ? Rebuild(baggage.GetBaggage(), onDrop) : baggage;
     }
 
     /// <summary>The encoded size of <c>key=value</c> on the wire, value percent-encoded as the W3C baggage propagator does.</summary>
