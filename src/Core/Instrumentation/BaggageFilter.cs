@@ -26,31 +26,42 @@ internal sealed class BaggageFilter
     /// </summary>
     public Baggage Apply(Baggage baggage, DropHandler onDrop)
     {
-        if (baggage.Count == 0)
+        var count = baggage.Count;
+        if (count == 0)
         {
             return baggage;
         }
 
-        var needsWork = baggage.Count > _maxMembers;
-        var total = 0;
-        if (!needsWork)
+        if (count > _maxMembers)
         {
-            // Baggage's own enumerator is a struct: the common case (nothing to drop) allocates nothing.
-            foreach (var item in baggage)
-            {
-                if (!Admits(item.Key, item.Value, out _))
-                {
-                    needsWork = true;
-                    break;
-                }
-
-                total += (total == 0 ? 0 : 1) + MemberSize(item.Key, item.Value);
-            }
-
-            needsWork |= total > _maxBytes;
+            return Rebuild(baggage.GetBaggage(), onDrop);
         }
 
-        return needsWork ? Rebuild(baggage.GetBaggage(), onDrop) : baggage;
+        // An encoded character takes at most 9 bytes (3 percent-encoded UTF-8 bytes): when even that bound fits, the
+        // exact size is not needed. Baggage's own enumerator is a struct: the common case allocates nothing.
+        long bound = count - 1;
+        foreach (var item in baggage)
+        {
+            if (!Admits(item.Key, item.Value, out _))
+            {
+                return Rebuild(baggage.GetBaggage(), onDrop);
+            }
+
+            bound += item.Key.Length + 1 + (9L * (item.Value?.Length ?? 0));
+        }
+
+        if (bound <= _maxBytes)
+        {
+            return baggage;
+        }
+
+        var total = 0;
+        foreach (var item in baggage)
+        {
+            total += (total == 0 ? 0 : 1) + MemberSize(item.Key, item.Value);
+        }
+
+        return total > _maxBytes ? Rebuild(baggage.GetBaggage(), onDrop) : baggage;
     }
 
     /// <summary>The encoded size of <c>key=value</c> on the wire, value percent-encoded as the W3C baggage propagator does.</summary>

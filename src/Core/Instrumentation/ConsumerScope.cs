@@ -112,7 +112,7 @@ public sealed class ConsumerScope : IDisposable
         }
 
         Instruments.ConsumedMessages.Add(1, tags);
-        if (durationEnabled)
+        if (durationEnabled && _startTimestamp != long.MinValue)
         {
             Instruments.ProcessDuration.Record(_owner.TimeProvider.GetElapsedTime(_startTimestamp).TotalSeconds, tags);
         }

@@ -150,7 +150,7 @@ public sealed class MessagingInstrumentation
         ArgumentNullException.ThrowIfNull(message.Destination);
 
         var snapshot = AmbientContext.Capture();
-        var start = TimeProvider.GetTimestamp();
+        var start = Instruments.ProcessDuration.Enabled ? TimeProvider.GetTimestamp() : long.MinValue;
         var remote = ExtractRaw(message.Headers, message.Destination);
         var remoteContext = remote.ActivityContext;
         var valid = remoteContext.TraceId != default && remoteContext.SpanId != default;
@@ -393,7 +393,7 @@ public sealed class MessagingInstrumentation
             { SemanticConventions.DestinationName, message.Destination },
         };
         Instruments.ContextMissing.Add(1, tags);
-        if (Logger.IsEnabled(LogLevel.Warning) && _throttle.ShouldLog("context:" + reason, 1, out var suppressed))
+        if (Logger.IsEnabled(LogLevel.Warning) && _throttle.ShouldLog(reason == "missing" ? "context:missing" : "context:malformed", 1, out var suppressed))
         {
             Log.ContextNotContinued(Logger, message.Destination, reason, suppressed);
         }

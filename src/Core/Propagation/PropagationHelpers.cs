@@ -168,6 +168,13 @@ internal static class PropagationHelpers
     /// <param name="destination">The destination.</param>
     public static void WriteLowerHex(ReadOnlySpan<byte> bytes, Span<char> destination)
     {
+#if NET9_0_OR_GREATER
+        if (Convert.TryToHexStringLower(bytes, destination, out _))
+        {
+            return;
+        }
+#endif
+
         for (var i = 0; i < bytes.Length; i++)
         {
             destination[2 * i] = LowerHexDigit(bytes[i] >> 4);

@@ -43,6 +43,20 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
     private const int StackDecodeBytes = 512;
 
     private static readonly ISet<string> FieldSet = PropagationHelpers.Fields(BaggageHeader);
+
+    // RFC 7230 tchar.
+    private static readonly SearchValues<char> TokenChars =
+        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    // Written literally in an encoded value: printable ASCII except space " , ; \ and %.
+    private static readonly SearchValues<char> LiteralValueChars =
+        SearchValues.Create("!#$&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    // What CheckValue must inspect in a raw value: controls, DEL and the escape character.
+    private static readonly SearchValues<char> ValueSpecialChars = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F%");
+
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     // One scratch dictionary per thread: Baggage.Create copies it, so it is cleared and reused by the next message.
@@ -148,23 +162,7 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
     /// <summary>Whether <paramref name="key"/> is a non-empty RFC 7230 token.</summary>
     /// <param name="key">The key.</param>
     /// <returns><see langword="true"/> when valid.</returns>
-    internal static bool IsToken(ReadOnlySpan<char> key)
-    {
-        if (key.IsEmpty)
-        {
-            return false;
-        }
-
-        foreach (var c in key)
-        {
-            if (!IsTokenChar(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    internal static bool IsToken(ReadOnlySpan<char> key) => !key.IsEmpty && key.IndexOfAnyExcept(TokenChars) < 0;
 
     /// <summary>Whether <paramref name="c"/> is written literally in an encoded value (a baggage-octet other than <c>%</c>).</summary>
     /// <param name="c">The character.</param>
@@ -293,6 +291,14 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         var length = 0;
         while (!value.IsEmpty)
         {
+            var literal = value.IndexOfAnyExcept(LiteralValueChars);
+            if (literal < 0)
+            {
+                return length + value.Length;
+            }
+
+            length += literal;
+            value = value[literal..];
             var c = value[0];
             if (c < 0x80)
             {
@@ -315,6 +321,20 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         Span<byte> utf8 = stackalloc byte[4];
         while (!value.IsEmpty)
         {
+            var literal = value.IndexOfAnyExcept(LiteralValueChars);
+            if (literal != 0)
+            {
+                var run = literal < 0 ? value : value[..literal];
+                run.CopyTo(destination[position..]);
+                position += run.Length;
+                if (literal < 0)
+                {
+                    break;
+                }
+
+                value = value[literal..];
+            }
+
             var c = value[0];
             if (c < 0x80)
             {
@@ -438,15 +458,9 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
 
             var key = PropagationHelpers.TrimOws(pair[..equals]);
             var rawValue = PropagationHelpers.TrimOws(pair[(equals + 1)..]);
-            if (key.IndexOfAny('\r', '\n', '\0') >= 0)
-            {
-                Drop(BaggageDrops.InvalidCharacters);
-                return;
-            }
-
             if (!IsToken(key))
             {
-                Drop(BaggageDrops.Malformed);
+                Drop(key.IndexOfAny('\r', '\n', '\0') >= 0 ? BaggageDrops.InvalidCharacters : BaggageDrops.Malformed);
                 return;
             }
 
@@ -482,6 +496,13 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             hasEscapes = false;
             for (var i = 0; i < rawValue.Length; i++)
             {
+                var next = rawValue[i..].IndexOfAny(ValueSpecialChars);
+                if (next < 0)
+                {
+                    return null;
+                }
+
+                i += next;
                 var c = rawValue[i];
                 if (IsRefused(c))
                 {
@@ -529,30 +550,28 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             var capacity = Utf8.GetByteCount(rawValue);
             byte[]? rented = null;
             var bytes = capacity <= StackDecodeBytes
-                ? stackalloc byte[StackDecodeBytes]
+                ? stackalloc byte[capacity]
                 : (rented = ArrayPool<byte>.Shared.Rent(capacity));
             try
             {
                 var length = 0;
                 while (!rawValue.IsEmpty)
                 {
-                    var c = rawValue[0];
-                    if (c == '%')
+                    var percent = rawValue.IndexOf('%');
+                    var run = percent < 0 ? rawValue : rawValue[..percent];
+                    if (!run.IsEmpty)
                     {
-                        bytes[length++] = (byte)((PropagationHelpers.AnyHexValue(rawValue[1]) << 4) | PropagationHelpers.AnyHexValue(rawValue[2]));
-                        rawValue = rawValue[3..];
+                        // Invalid UTF-16 (a lone surrogate) becomes U+FFFD: the encoding's replacement fallback.
+                        length += Utf8.GetBytes(run, bytes[length..]);
                     }
-                    else if (c < 0x80)
+
+                    if (percent < 0)
                     {
-                        bytes[length++] = (byte)c;
-                        rawValue = rawValue[1..];
+                        break;
                     }
-                    else
-                    {
-                        _ = Rune.DecodeFromUtf16(rawValue, out var rune, out var consumed);
-                        length += rune.EncodeToUtf8(bytes[length..]);
-                        rawValue = rawValue[consumed..];
-                    }
+
+                    bytes[length++] = (byte)((PropagationHelpers.AnyHexValue(rawValue[percent + 1]) << 4) | PropagationHelpers.AnyHexValue(rawValue[percent + 2]));
+                    rawValue = rawValue[(percent + 3)..];
                 }
 
                 return Utf8.GetString(bytes[..length]);

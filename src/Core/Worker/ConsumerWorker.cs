@@ -201,7 +201,7 @@ public abstract class ConsumerWorker : BackgroundService
         }
     }
 
-    private async Task<(Outcome Outcome, string Reason)> RunAttemptsAsync(ReceivedMessage message)
+    private async ValueTask<(Outcome Outcome, string Reason)> RunAttemptsAsync(ReceivedMessage message)
     {
         var options = Options;
         var cancellation = _handlerCancellation.Token;
