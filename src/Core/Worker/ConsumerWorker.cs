@@ -125,7 +125,7 @@ public abstract class ConsumerWorker : BackgroundService
     /// <param name="services">The attempt's services.</param>
     /// <param name="cancellationToken">Fires when the worker must abandon the message.</param>
     /// <returns>A task that completes when the handler finished.</returns>
-    private protected abstract Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, IServiceProvider services, CancellationToken cancellationToken);
+    private protected abstract Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, AttemptServices services, CancellationToken cancellationToken);
 
     /// <summary>
     /// Runs the consumer pipeline for one message and settles it exactly once: ack on success; after
@@ -214,10 +214,10 @@ public abstract class ConsumerWorker : BackgroundService
 
             using var scope = Instrumentation.StartConsumer(message.Message);
             using var logScope = options.LogScope ? _logger.BeginScope(new MessageLogScope(scope, Instrumentation.BaggageTelemetry)) : null;
-            var serviceScope = _scopeFactory?.CreateAsyncScope();
+            var services = new AttemptServices(_scopeFactory, Services);
             try
             {
-                await InvokeHandlerAsync(message, attempt, scope, serviceScope?.ServiceProvider ?? Services, cancellation).ConfigureAwait(false);
+                await InvokeHandlerAsync(message, attempt, scope, services, cancellation).ConfigureAwait(false);
                 return (Outcome.Ack, string.Empty);
             }
             catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -244,10 +244,7 @@ public abstract class ConsumerWorker : BackgroundService
             }
             finally
             {
-                if (serviceScope is { } s)
-                {
-                    await s.DisposeAsync().ConfigureAwait(false);
-                }
+                await services.DisposeAsync().ConfigureAwait(false);
             }
 
             if (options.RetryDelay > TimeSpan.Zero)
@@ -313,7 +310,7 @@ public abstract class ConsumerWorker<TMessage> : ConsumerWorker
     /// <returns>A task that completes when the message was handled.</returns>
     protected abstract Task HandleAsync(MessageContext<TMessage> message, CancellationToken cancellationToken);
 
-    private protected sealed override Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, IServiceProvider services, CancellationToken cancellationToken)
+    private protected sealed override Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, AttemptServices services, CancellationToken cancellationToken)
     {
         TMessage body;
         try

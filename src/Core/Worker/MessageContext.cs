@@ -7,14 +7,16 @@ namespace Messaging;
 /// <typeparam name="TMessage">The body type.</typeparam>
 public sealed class MessageContext<TMessage>
 {
-    internal MessageContext(TMessage body, ReceivedMessage received, int attempt, int maxAttempts, ConsumerScope scope, IServiceProvider services)
+    private readonly AttemptServices _services;
+
+    internal MessageContext(TMessage body, ReceivedMessage received, int attempt, int maxAttempts, ConsumerScope scope, AttemptServices services)
     {
         Body = body;
         Received = received;
         Attempt = attempt;
         MaxAttempts = maxAttempts;
         Scope = scope;
-        Services = services;
+        _services = services;
     }
 
     /// <summary>Gets the deserialised body.</summary>
@@ -53,8 +55,8 @@ public sealed class MessageContext<TMessage>
     /// <summary>Gets this message's baggage (also <see cref="OpenTelemetry.Baggage.Current"/>).</summary>
     public Baggage Baggage => Scope.Baggage;
 
-    /// <summary>Gets the services of this attempt's own dependency-injection scope.</summary>
-    public IServiceProvider Services { get; }
+    /// <summary>Gets the services of this attempt's own dependency-injection scope (created on first use, disposed after the attempt).</summary>
+    public IServiceProvider Services => _services.Provider;
 
     internal ReceivedMessage Received { get; }
 
