@@ -9,7 +9,7 @@ namespace Messaging.Transports.RabbitMq;
 /// otherwise overwrite ours. Its writes to the protected keys are ignored; every other header passes through to
 /// the user's dictionary.
 /// </summary>
-internal sealed class ProtectedHeaders(IDictionary<string, object?> inner, string[] protectedKeys) : IDictionary<string, object?>
+internal sealed class ProtectedHeaders(IDictionary<string, object?> inner, IEnumerable<string> protectedKeys) : IDictionary<string, object?>
 {
     public ICollection<string> Keys => inner.Keys;
 

@@ -56,7 +56,7 @@ public static class RabbitMqPublishExtensions
         var headers = userHeaders ?? new Dictionary<string, object?>(StringComparer.Ordinal);
         var message = RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length);
         using var scope = instrumentation.StartProducer(message, RabbitMqHeaders.CreateCarrier(headers));
-        properties.Headers = new ProtectedHeaders(headers, RabbitMqSemantics.Fields(instrumentation));
+        properties.Headers = new ProtectedHeaders(headers, instrumentation.Propagator.Fields ?? (IEnumerable<string>)[]);
         try
         {
             await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -8,11 +7,6 @@ namespace Messaging.Transports.RabbitMq;
 internal static class RabbitMqSemantics
 {
     public const string MessagingSystem = "rabbitmq";
-
-    private static readonly ConditionalWeakTable<MessagingInstrumentation, string[]> FieldsCache = [];
-
-    public static string[] Fields(MessagingInstrumentation instrumentation) =>
-        FieldsCache.GetValue(instrumentation, static i => i.Propagator.Fields is { } f ? [.. f] : []);
 
     /// <summary>With the default exchange the routing key is the queue: the destination users think of.</summary>
     public static string Destination(string exchange, string routingKey) =>
