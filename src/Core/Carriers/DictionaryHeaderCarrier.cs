@@ -1,3 +1,5 @@
+using Messaging.Propagation;
+
 namespace Messaging;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Messaging;
 /// (AMQP tables, application properties). Values are written as strings and read through
 /// <see cref="HeaderValues.TryGetString(object?, out string)"/>, after an optional transport-specific conversion.
 /// </summary>
-public sealed class DictionaryHeaderCarrier : IHeaderCarrier
+public sealed class DictionaryHeaderCarrier : IHeaderCarrier, IRawHeaderSource
 {
     private readonly IDictionary<string, object?> _headers;
     private readonly Func<object?, object?>? _convert;
@@ -31,9 +33,9 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
     {
         string? first = null;
         List<string>? more = null;
-        if (_headers.TryGetValue(name, out var exact) && TryRead(exact, out var exactText))
+        if (_headers.TryGetValue(name, out var exact) && TryRead(exact, out var exactValue))
         {
-            first = exactText;
+            first = exactValue.ToString();
         }
 
         // Peers write different cases (x-b3-traceid vs X-B3-TraceId); AMQP keys are case-sensitive.
@@ -54,6 +56,40 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
         }
 
         return more ?? (first is null ? null : [first]);
+    }
+
+    /// <inheritdoc />
+    PropagationHelpers.ValueCount IRawHeaderSource.Find(string name, out HeaderValue value)
+    {
+        var count = PropagationHelpers.ValueCount.None;
+        value = default;
+        if (_headers.TryGetValue(name, out var exact) && TryRead(exact, out value))
+        {
+            count = PropagationHelpers.ValueCount.One;
+        }
+
+        if (_headers is Dictionary<string, object?> dictionary)
+        {
+            foreach (var pair in dictionary)
+            {
+                if (!CountCaseVariant(name, pair, ref count, ref value))
+                {
+                    return count;
+                }
+            }
+        }
+        else
+        {
+            foreach (var pair in _headers)
+            {
+                if (!CountCaseVariant(name, pair, ref count, ref value))
+                {
+                    return count;
+                }
+            }
+        }
+
+        return count;
     }
 
     /// <inheritdoc />
@@ -78,11 +114,12 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
 
     private void CollectCaseVariant(string name, KeyValuePair<string, object?> pair, ref string? first, ref List<string>? more)
     {
-        if (!IsCaseVariant(pair.Key, name) || !TryRead(pair.Value, out var text))
+        if (!IsCaseVariant(pair.Key, name) || !TryRead(pair.Value, out var value))
         {
             return;
         }
 
+        var text = value.ToString();
         if (first is null)
         {
             first = text;
@@ -91,6 +128,25 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
         {
             (more ??= [first]).Add(text);
         }
+    }
+
+    /// <summary>Counts a readable case variant; returns <see langword="false"/> once there are several values.</summary>
+    private bool CountCaseVariant(string name, KeyValuePair<string, object?> pair, ref PropagationHelpers.ValueCount count, ref HeaderValue value)
+    {
+        if (!IsCaseVariant(pair.Key, name) || !TryRead(pair.Value, out var variant))
+        {
+            return true;
+        }
+
+        if (count == PropagationHelpers.ValueCount.One)
+        {
+            count = PropagationHelpers.ValueCount.Many;
+            return false;
+        }
+
+        value = variant;
+        count = PropagationHelpers.ValueCount.One;
+        return true;
     }
 
     private bool RemoveCaseVariants(string name)
@@ -135,7 +191,7 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
         return true;
     }
 
-    private bool TryRead(object? raw, out string text)
+    private bool TryRead(object? raw, out HeaderValue value)
     {
         if (_convert is not null)
         {
@@ -147,11 +203,11 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier
             catch
 #pragma warning restore CA1031
             {
-                text = string.Empty;
+                value = default;
                 return false;
             }
         }
 
-        return HeaderValues.TryGetString(raw, out text);
+        return HeaderValue.TryCreate(raw, out value);
     }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Messaging;
 
 /// <summary>
@@ -7,8 +5,6 @@ namespace Messaging;
 /// </summary>
 public static class HeaderValues
 {
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
-
     /// <summary>
     /// Reads a raw header value as text. A <see cref="string"/> is returned as is; a <see cref="byte"/> array,
     /// <see cref="ReadOnlyMemory{T}"/> or <see cref="Memory{T}"/> of bytes is decoded as UTF-8 (invalid sequences
@@ -19,23 +15,13 @@ public static class HeaderValues
     /// <returns><see langword="true"/> when <paramref name="value"/> could be read as text.</returns>
     public static bool TryGetString(object? value, out string text)
     {
-        switch (value)
+        if (HeaderValue.TryCreate(value, out var readable))
         {
-            case string s:
-                text = s;
-                return true;
-            case byte[] bytes:
-                text = Utf8.GetString(bytes);
-                return true;
-            case ReadOnlyMemory<byte> rom:
-                text = Utf8.GetString(rom.Span);
-                return true;
-            case Memory<byte> mem:
-                text = Utf8.GetString(mem.Span);
-                return true;
-            default:
-                text = string.Empty;
-                return false;
+            text = readable.ToString();
+            return true;
         }
+
+        text = string.Empty;
+        return false;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Reflection;
 using OpenTelemetry;
 using OpenTelemetry.Context;
 
@@ -21,15 +22,18 @@ internal static class AmbientContext
 
     private static readonly bool SlotAvailable = ProbeSlot();
 
+    // The slot itself, so that each access skips the lookup by name; null when it cannot be found through the public API.
+    private static readonly IRuntimeContextSlotValueAccessor? Slot = SlotAvailable ? FindSlot() : null;
+
     public static Snapshot Capture() =>
-        new(Activity.Current, SlotAvailable ? RuntimeContext.GetValue(BaggageSlotName) : null, SlotAvailable ? default : Baggage.Current);
+        new(Activity.Current, SlotAvailable ? GetHolder() : null, SlotAvailable ? default : Baggage.Current);
 
     public static void Restore(in Snapshot snapshot)
     {
         Activity.Current = snapshot.Activity;
         if (SlotAvailable)
         {
-            RuntimeContext.SetValue(BaggageSlotName, snapshot.BaggageHolder);
+            SetHolder(snapshot.BaggageHolder);
         }
         else
         {
@@ -42,7 +46,7 @@ internal static class AmbientContext
     {
         if (SlotAvailable)
         {
-            RuntimeContext.SetValue(BaggageSlotName, null);
+            SetHolder(null);
             if (baggage.Count > 0)
             {
                 Baggage.Current = baggage;
@@ -76,6 +80,61 @@ internal static class AmbientContext
 #pragma warning restore CA1031
         {
             return false;
+        }
+    }
+
+    private static object? GetHolder() => Slot is { } slot ? slot.Value : RuntimeContext.GetValue(BaggageSlotName);
+
+    private static void SetHolder(object? holder)
+    {
+        if (Slot is { } slot)
+        {
+            slot.Value = holder;
+        }
+        else
+        {
+            RuntimeContext.SetValue(BaggageSlotName, holder);
+        }
+    }
+
+    /// <summary>
+    /// Finds the baggage slot object through public API only: the holder's type is read off a holder that
+    /// <see cref="Baggage.Current"/> creates in a cleared slot (then the slot is restored), and
+    /// <see cref="RuntimeContext.GetSlot{T}(string)"/> is called for that type.
+    /// </summary>
+    private static IRuntimeContextSlotValueAccessor? FindSlot()
+    {
+        var before = RuntimeContext.GetValue(BaggageSlotName);
+        try
+        {
+            RuntimeContext.SetValue(BaggageSlotName, null);
+            Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["probe"] = "1" });
+            var holder = RuntimeContext.GetValue(BaggageSlotName);
+            if (holder is null)
+            {
+                return null;
+            }
+
+            var getSlot = typeof(RuntimeContext).GetMethod(nameof(RuntimeContext.GetSlot), BindingFlags.Public | BindingFlags.Static, [typeof(string)]);
+            if (getSlot?.MakeGenericMethod(holder.GetType()).Invoke(null, [BaggageSlotName]) is not IRuntimeContextSlotValueAccessor slot)
+            {
+                return null;
+            }
+
+            // Only use it if it is the very slot the name resolves to.
+            RuntimeContext.SetValue(BaggageSlotName, null);
+            slot.Value = holder;
+            return ReferenceEquals(RuntimeContext.GetValue(BaggageSlotName), holder) ? slot : null;
+        }
+#pragma warning disable CA1031 // Any failure: keep the lookup by name.
+        catch
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+        finally
+        {
+            RuntimeContext.SetValue(BaggageSlotName, before);
         }
     }
 

@@ -15,7 +15,6 @@ namespace Messaging;
 /// </summary>
 public sealed class MessagingInstrumentation
 {
-    private static readonly Func<IHeaderCarrier, string, IEnumerable<string>?> Getter = static (c, n) => c.GetValues(n);
     private static readonly Action<IHeaderCarrier, string, string> Setter = static (c, n, v) => c.SetValue(n, v);
     private static readonly Lazy<MessagingInstrumentation> LazyDefault = new(() => new MessagingInstrumentation());
 
@@ -96,11 +95,10 @@ public sealed class MessagingInstrumentation
         ArgumentException.ThrowIfNullOrEmpty(message.System);
         ArgumentNullException.ThrowIfNull(message.Destination);
 
-        var activity = MessagingTelemetry.Source.StartActivity(SpanName(_sendNames, "send ", message.Destination), ActivityKind.Producer);
-        if (activity is { IsAllDataRequested: true })
-        {
-            SetTags(activity, message);
-        }
+        var source = MessagingTelemetry.Source;
+        var activity = source.HasListeners()
+            ? source.StartActivity(SpanName(_sendNames, "send ", message.Destination), ActivityKind.Producer, parentContext: default, SpanTags.Producer(message))
+            : null;
 
         var baggage = Inject(activity?.Context ?? Activity.Current?.Context ?? default, headers, message.Destination);
         if (BaggageTelemetry.OnProducerSpans && activity is { IsAllDataRequested: true })
@@ -211,15 +209,13 @@ public sealed class MessagingInstrumentation
         Activity? activity;
         try
         {
-            activity = MessagingTelemetry.Source.StartActivity(
-                SpanName(_processNames, "process ", message.Destination), ActivityKind.Consumer, parent, tags: null, links: links);
-            if (activity is { IsAllDataRequested: true })
+            var source = MessagingTelemetry.Source;
+            activity = source.HasListeners()
+                ? source.StartActivity(SpanName(_processNames, "process ", message.Destination), ActivityKind.Consumer, parent, SpanTags.Consumer(message), links)
+                : null;
+            if (BaggageTelemetry.OnConsumerSpans && activity is { IsAllDataRequested: true })
             {
-                SetTags(activity, message);
-                if (BaggageTelemetry.OnConsumerSpans)
-                {
-                    BaggageTelemetry.SetAttributes(activity, baggage);
-                }
+                BaggageTelemetry.SetAttributes(activity, baggage);
             }
 
             AmbientContext.AttachBaggage(baggage);
@@ -272,63 +268,6 @@ public sealed class MessagingInstrumentation
         return name;
     }
 
-    private static void SetTags(Activity activity, in OutgoingMessage message) =>
-        SetCommonTags(
-            activity, message.System, message.Destination, SemanticConventions.OperationTypeSend, message.OperationName,
-            message.MessageId, message.ConversationId, message.RoutingKey, message.ServerAddress, message.BodySize, message.ServerPort);
-
-    private static void SetTags(Activity activity, in IncomingMessage message)
-    {
-        SetCommonTags(
-            activity, message.System, message.Destination, SemanticConventions.OperationTypeProcess, message.OperationName,
-            message.MessageId, message.ConversationId, message.RoutingKey, message.ServerAddress, message.BodySize, message.ServerPort);
-        SetOptional(activity, SemanticConventions.DestinationSubscriptionName, message.Subscription);
-        if (message.DeliveryCount is { } count)
-        {
-            activity.SetTag(SemanticConventions.DeliveryCount, count);
-        }
-    }
-
-    private static void SetCommonTags(
-        Activity activity,
-        string system,
-        string destination,
-        string operationType,
-        string operationName,
-        string? messageId,
-        string? conversationId,
-        string? routingKey,
-        string? serverAddress,
-        long? bodySize,
-        int? serverPort)
-    {
-        activity.SetTag(SemanticConventions.MessagingSystem, system);
-        activity.SetTag(SemanticConventions.DestinationName, destination);
-        activity.SetTag(SemanticConventions.OperationType, operationType);
-        activity.SetTag(SemanticConventions.OperationName, operationName);
-        SetOptional(activity, SemanticConventions.MessageId, messageId);
-        SetOptional(activity, SemanticConventions.ConversationId, conversationId);
-        SetOptional(activity, SemanticConventions.RabbitMqRoutingKey, routingKey);
-        SetOptional(activity, SemanticConventions.ServerAddress, serverAddress);
-        if (bodySize is { } size)
-        {
-            activity.SetTag(SemanticConventions.BodySize, size);
-        }
-
-        if (serverPort is { } port)
-        {
-            activity.SetTag(SemanticConventions.ServerPort, port);
-        }
-    }
-
-    private static void SetOptional(Activity activity, string name, string? value)
-    {
-        if (value is not null)
-        {
-            activity.SetTag(name, value);
-        }
-    }
-
     private Baggage Inject(ActivityContext context, IHeaderCarrier headers, string destination)
     {
         // The library owns the propagation headers: stale ones (a forwarded message) never survive a hop.
@@ -363,7 +302,7 @@ public sealed class MessagingInstrumentation
     {
         try
         {
-            return Propagator.Extract(default, headers, Getter);
+            return Propagator.Extract(default, headers, PropagationHelpers.CarrierGetter);
         }
 #pragma warning disable CA1031 // Bad input fails open: never an exception into a broker callback.
         catch (Exception ex)

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 
 namespace Messaging.Propagation;
 
@@ -19,11 +21,40 @@ internal static class PropagationHelpers
         Many,
     }
 
+    /// <summary>
+    /// The getter the library passes with an <see cref="IHeaderCarrier"/>. When a propagator is given exactly this
+    /// getter, it may read the carrier through <see cref="IRawHeaderSource"/> instead: same values, no strings allocated.
+    /// </summary>
+    public static readonly Func<IHeaderCarrier, string, IEnumerable<string>?> CarrierGetter = static (carrier, name) => carrier.GetValues(name);
+
+    private static readonly SearchValues<char> LowerHexChars = SearchValues.Create("0123456789abcdef");
+
     /// <summary>Whether <paramref name="context"/> has a non-zero trace id and span id.</summary>
     /// <param name="context">The context to test.</param>
     /// <returns><see langword="true"/> when the context identifies a span.</returns>
     public static bool IsValid(in ActivityContext context) =>
         context.TraceId != default && context.SpanId != default;
+
+    /// <summary>
+    /// Whether <paramref name="carrier"/> can be read directly: it implements <see cref="IRawHeaderSource"/> and
+    /// <paramref name="getter"/> is <see cref="CarrierGetter"/>, so reading it directly gives what the getter would.
+    /// </summary>
+    /// <typeparam name="T">The carrier type.</typeparam>
+    /// <param name="carrier">The carrier.</param>
+    /// <param name="getter">The getter the propagator was given.</param>
+    /// <param name="source">The carrier as a raw source.</param>
+    /// <returns><see langword="true"/> when <paramref name="source"/> may be used instead of <paramref name="getter"/>.</returns>
+    public static bool TryGetRawSource<T>(T carrier, Func<T, string, IEnumerable<string>?> getter, [NotNullWhen(true)] out IRawHeaderSource? source)
+    {
+        if (ReferenceEquals(getter, CarrierGetter) && carrier is IRawHeaderSource raw)
+        {
+            source = raw;
+            return true;
+        }
+
+        source = null;
+        return false;
+    }
 
     /// <summary>Creates an immutable field set for <see cref="OpenTelemetry.Context.Propagation.TextMapPropagator.Fields"/>.</summary>
     /// <param name="names">The header names.</param>
@@ -142,6 +173,16 @@ internal static class PropagationHelpers
         {
             return false;
         }
+
+#if NET9_0_OR_GREATER
+        if (hex.Length >= 16)
+        {
+            // Vectorised: validate the alphabet (lower case only), then convert.
+            return hex.IndexOfAnyExcept(LowerHexChars) < 0
+                && Convert.FromHexString(hex, bytes, out _, out var written) == OperationStatus.Done
+                && written == bytes.Length;
+        }
+#endif
 
         for (var i = 0; i < bytes.Length; i++)
         {

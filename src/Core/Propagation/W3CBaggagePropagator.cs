@@ -92,17 +92,38 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             return context;
         }
 
-        var values = getter(carrier, BaggageHeader);
-        if (values is null)
+        IEnumerable<string>? values = null;
+        HeaderValue single = default;
+        if (PropagationHelpers.TryGetRawSource(carrier, getter, out var source))
         {
-            return context;
+            // The library's own carrier: parse the stored value (often UTF-8 bytes) without a string for the header.
+            switch (source.Find(BaggageHeader, out single))
+            {
+                case PropagationHelpers.ValueCount.None:
+                    return context;
+                case PropagationHelpers.ValueCount.Many:
+                    values = getter(carrier, BaggageHeader);
+                    break;
+            }
+        }
+        else
+        {
+            values = getter(carrier, BaggageHeader);
+            if (values is null)
+            {
+                return context;
+            }
         }
 
         var items = RentItems();
         try
         {
             var parser = new Parser(MaxMembers, MaxBytes, items);
-            if (values is IReadOnlyList<string> list)
+            if (values is null)
+            {
+                ParseSingle(ref parser, single);
+            }
+            else if (values is IReadOnlyList<string> list)
             {
                 for (var i = 0; i < list.Count; i++)
                 {
@@ -171,6 +192,27 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         c is > ' ' and <= '~' and not '"' and not ',' and not ';' and not '\\' and not '%';
 
     private static bool IsRefused(char c) => c is '\r' or '\n' or '\0';
+
+    private static void ParseSingle(ref Parser parser, in HeaderValue value)
+    {
+        var length = value.DecodeBufferLength;
+        if (length <= HeaderValue.StackChars)
+        {
+            Span<char> buffer = stackalloc char[length];
+            parser.ParseValue(value.GetChars(buffer));
+            return;
+        }
+
+        var rented = ArrayPool<char>.Shared.Rent(length);
+        try
+        {
+            parser.ParseValue(value.GetChars(rented));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(rented);
+        }
+    }
 
     private static Dictionary<string, string> RentItems()
     {
@@ -406,12 +448,15 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
 
         public void ParseValue(string? text)
         {
-            if (text is null)
+            if (text is not null)
             {
-                return;
+                ParseValue(text.AsSpan());
             }
+        }
 
-            var rest = text.AsSpan();
+        public void ParseValue(ReadOnlySpan<char> text)
+        {
+            var rest = text;
             while (true)
             {
                 var comma = rest.IndexOf(',');
@@ -546,6 +591,16 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         /// <summary>Decodes a value already checked by <see cref="CheckValue"/>; invalid UTF-8 becomes U+FFFD.</summary>
         private static string Decode(ReadOnlySpan<char> rawValue)
         {
+            // Usually every character and escape is ASCII: decode straight to characters.
+            if (rawValue.Length <= StackDecodeBytes)
+            {
+                Span<char> chars = stackalloc char[rawValue.Length];
+                if (TryDecodeAscii(rawValue, chars, out var written))
+                {
+                    return new string(chars[..written]);
+                }
+            }
+
             // Each escape shrinks three characters to one byte; any other character takes at most its UTF-8 length.
             var capacity = Utf8.GetByteCount(rawValue);
             byte[]? rented = null;
@@ -582,6 +637,37 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
                 {
                     ArrayPool<byte>.Shared.Return(rented);
                 }
+            }
+        }
+
+        /// <summary>Decodes a checked value whose characters and escapes are all ASCII; <see langword="false"/> otherwise.</summary>
+        private static bool TryDecodeAscii(ReadOnlySpan<char> rawValue, Span<char> destination, out int written)
+        {
+            written = 0;
+            while (true)
+            {
+                var percent = rawValue.IndexOf('%');
+                var run = percent < 0 ? rawValue : rawValue[..percent];
+                if (!Ascii.IsValid(run))
+                {
+                    return false;
+                }
+
+                run.CopyTo(destination[written..]);
+                written += run.Length;
+                if (percent < 0)
+                {
+                    return true;
+                }
+
+                var decoded = (PropagationHelpers.AnyHexValue(rawValue[percent + 1]) << 4) | PropagationHelpers.AnyHexValue(rawValue[percent + 2]);
+                if (decoded >= 0x80)
+                {
+                    return false;
+                }
+
+                destination[written++] = (char)decoded;
+                rawValue = rawValue[(percent + 3)..];
             }
         }
 

@@ -50,13 +50,34 @@ public sealed class W3CTraceContextPropagator : TextMapPropagator
             return context;
         }
 
-        if (PropagationHelpers.GetSingle(getter(carrier, TraceParentHeader), out var traceParent) != PropagationHelpers.ValueCount.One
-            || !TryParseTraceParent(traceParent, out var traceId, out var spanId, out var flags))
+        ActivityTraceId traceId;
+        ActivitySpanId spanId;
+        ActivityTraceFlags flags;
+        string? traceState;
+        if (PropagationHelpers.TryGetRawSource(carrier, getter, out var source))
         {
-            return context;
+            // The library's own carrier: read the stored value (often UTF-8 bytes) without allocating strings.
+            if (source.Find(TraceParentHeader, out var value) != PropagationHelpers.ValueCount.One
+                || !TryParseTraceParent(value, out traceId, out spanId, out flags))
+            {
+                return context;
+            }
+
+            traceState = source.Find(TraceStateHeader, out _) == PropagationHelpers.ValueCount.None
+                ? null
+                : TraceState.Parse(getter(carrier, TraceStateHeader));
+        }
+        else
+        {
+            if (PropagationHelpers.GetSingle(getter(carrier, TraceParentHeader), out var traceParent) != PropagationHelpers.ValueCount.One
+                || !TryParseTraceParent(traceParent, out traceId, out spanId, out flags))
+            {
+                return context;
+            }
+
+            traceState = TraceState.Parse(getter(carrier, TraceStateHeader));
         }
 
-        var traceState = TraceState.Parse(getter(carrier, TraceStateHeader));
         return new PropagationContext(new ActivityContext(traceId, spanId, flags, traceState, isRemote: true), context.Baggage);
     }
 
@@ -80,6 +101,17 @@ public sealed class W3CTraceContextPropagator : TextMapPropagator
                 setter(carrier, TraceStateHeader, traceState);
             }
         }
+    }
+
+    private static bool TryParseTraceParent(in HeaderValue value, out ActivityTraceId traceId, out ActivitySpanId spanId, out ActivityTraceFlags flags)
+    {
+        if (value.DecodeBufferLength > HeaderValue.StackChars)
+        {
+            return TryParseTraceParent(value.ToString(), out traceId, out spanId, out flags);
+        }
+
+        Span<char> buffer = stackalloc char[value.DecodeBufferLength];
+        return TryParseTraceParent(value.GetChars(buffer), out traceId, out spanId, out flags);
     }
 
     /// <summary>Parses a <c>traceparent</c> value per the version rules of W3C Trace Context Level 2.</summary>

@@ -27,8 +27,9 @@ internal static class PropagationTestHelpers
         return raw;
     }
 
+    /// <summary>Extracts the way the library does: its own getter, so the propagators read the carrier directly.</summary>
     public static PropagationContext Extract(TextMapPropagator propagator, params (string Name, object? Value)[] headers) =>
-        propagator.Extract(default, Carrier(headers), Getter);
+        propagator.Extract<IHeaderCarrier>(default, Carrier(headers), Messaging.Propagation.PropagationHelpers.CarrierGetter);
 
     public static Dictionary<string, object?> Inject(TextMapPropagator propagator, PropagationContext context)
     {
