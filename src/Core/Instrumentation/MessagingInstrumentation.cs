@@ -51,6 +51,7 @@ public sealed class MessagingInstrumentation
         _inbound = new BaggageFilter(options.InboundBaggage);
         _allFields = Propagator.Fields is { } fields ? [.. fields] : [];
         _traceFields = Array.FindAll(_allFields, static f => !string.Equals(f, "baggage", StringComparison.OrdinalIgnoreCase));
+        PropagationHeaders = Array.AsReadOnly(_allFields);
         _throttle = new LogThrottle(TimeProvider, TimeSpan.FromMinutes(1));
         _outboundDrop = (reason, count) => ReportBaggageDrop("outbound", reason, count);
         _inboundDrop = (reason, count) => ReportBaggageDrop("inbound", reason, count);
@@ -64,6 +65,12 @@ public sealed class MessagingInstrumentation
 
     /// <summary>Gets the propagator in use.</summary>
     public TextMapPropagator Propagator { get; }
+
+    /// <summary>
+    /// Gets the names of the headers the propagator writes (for example <c>traceparent</c>, <c>tracestate</c>,
+    /// <c>baggage</c>): the headers this instrumentation owns on a message.
+    /// </summary>
+    public IReadOnlyList<string> PropagationHeaders { get; }
 
     /// <summary>Gets how far received context is trusted.</summary>
     public ContextTrust Trust { get; }

@@ -199,29 +199,15 @@ internal static class PropagationHelpers
         return true;
     }
 
+    /// <summary>Whether every character is a lower-case hex digit (<c>[0-9a-f]</c>).</summary>
+    /// <param name="hex">The text.</param>
+    /// <returns><see langword="true"/> when it is lower-case hex (or empty).</returns>
+    public static bool IsLowerHex(ReadOnlySpan<char> hex) => hex.IndexOfAnyExcept(LowerHexChars) < 0;
+
     /// <summary>Whether every byte is zero.</summary>
     /// <param name="bytes">The bytes.</param>
     /// <returns><see langword="true"/> for an all-zero (or empty) span.</returns>
     public static bool IsAllZero(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyExcept((byte)0) < 0;
-
-    /// <summary>Writes bytes as lower-case hex; <paramref name="destination"/> must hold twice as many characters.</summary>
-    /// <param name="bytes">The bytes.</param>
-    /// <param name="destination">The destination.</param>
-    public static void WriteLowerHex(ReadOnlySpan<byte> bytes, Span<char> destination)
-    {
-#if NET9_0_OR_GREATER
-        if (Convert.TryToHexStringLower(bytes, destination, out _))
-        {
-            return;
-        }
-#endif
-
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            destination[2 * i] = LowerHexDigit(bytes[i] >> 4);
-            destination[(2 * i) + 1] = LowerHexDigit(bytes[i] & 0xF);
-        }
-    }
 
     /// <summary>The lower-case hex digit for a nibble.</summary>
     /// <param name="nibble">0–15.</param>
@@ -231,20 +217,12 @@ internal static class PropagationHelpers
     /// <summary>Writes a trace id as 32 lower-case hex characters.</summary>
     /// <param name="traceId">The trace id.</param>
     /// <param name="destination">At least 32 characters.</param>
-    public static void WriteTraceId(ActivityTraceId traceId, Span<char> destination)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        traceId.CopyTo(bytes);
-        WriteLowerHex(bytes, destination);
-    }
+    public static void WriteTraceId(ActivityTraceId traceId, Span<char> destination) =>
+        traceId.ToHexString().AsSpan().CopyTo(destination); // the id holds its lower-case hex text already
 
     /// <summary>Writes a span id as 16 lower-case hex characters.</summary>
     /// <param name="spanId">The span id.</param>
     /// <param name="destination">At least 16 characters.</param>
-    public static void WriteSpanId(ActivitySpanId spanId, Span<char> destination)
-    {
-        Span<byte> bytes = stackalloc byte[8];
-        spanId.CopyTo(bytes);
-        WriteLowerHex(bytes, destination);
-    }
+    public static void WriteSpanId(ActivitySpanId spanId, Span<char> destination) =>
+        spanId.ToHexString().AsSpan().CopyTo(destination);
 }

@@ -148,21 +148,23 @@ public sealed class W3CTraceContextPropagator : TextMapPropagator
             return false;
         }
 
-        Span<byte> traceBytes = stackalloc byte[16];
-        Span<byte> spanBytes = stackalloc byte[8];
-        Span<byte> flagBytes = stackalloc byte[1];
-        if (!PropagationHelpers.TryParseLowerHex(value.Slice(3, 32), traceBytes)
-            || !PropagationHelpers.TryParseLowerHex(value.Slice(36, 16), spanBytes)
-            || !PropagationHelpers.TryParseLowerHex(value.Slice(53, 2), flagBytes)
-            || PropagationHelpers.IsAllZero(traceBytes)
-            || PropagationHelpers.IsAllZero(spanBytes))
+        // The ids keep their hex text: validated here, they are created from it directly (no round trip through bytes).
+        var traceHex = value.Slice(3, 32);
+        var spanHex = value.Slice(36, 16);
+        var flagHigh = PropagationHelpers.LowerHexValue(value[53]);
+        var flagLow = PropagationHelpers.LowerHexValue(value[54]);
+        if ((flagHigh | flagLow) < 0
+            || !PropagationHelpers.IsLowerHex(traceHex)
+            || !PropagationHelpers.IsLowerHex(spanHex)
+            || traceHex.IndexOfAnyExcept('0') < 0
+            || spanHex.IndexOfAnyExcept('0') < 0)
         {
             return false;
         }
 
-        traceId = ActivityTraceId.CreateFromBytes(traceBytes);
-        spanId = ActivitySpanId.CreateFromBytes(spanBytes);
-        flags = (ActivityTraceFlags)flagBytes[0] & KnownFlags;
+        traceId = ActivityTraceId.CreateFromString(traceHex);
+        spanId = ActivitySpanId.CreateFromString(spanHex);
+        flags = (ActivityTraceFlags)((flagHigh << 4) | flagLow) & KnownFlags;
         return true;
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -201,6 +202,7 @@ public abstract class ConsumerWorker : BackgroundService
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // once per message: reuse the state machine box
     private async ValueTask<(Outcome Outcome, string Reason)> RunAttemptsAsync(ReceivedMessage message)
     {
         var options = Options;

@@ -9,7 +9,7 @@ namespace Messaging.Transports.RabbitMq;
 /// otherwise overwrite ours. Its writes to the protected keys are ignored; every other header passes through to
 /// the user's dictionary.
 /// </summary>
-internal sealed class ProtectedHeaders(IDictionary<string, object?> inner, IEnumerable<string> protectedKeys) : IDictionary<string, object?>
+internal sealed class ProtectedHeaders(IDictionary<string, object?> inner, IReadOnlyList<string> protectedKeys) : IDictionary<string, object?>
 {
     public ICollection<string> Keys => inner.Keys;
 
@@ -61,8 +61,9 @@ internal sealed class ProtectedHeaders(IDictionary<string, object?> inner, IEnum
 
     private bool IsProtected(string key)
     {
-        foreach (var name in protectedKeys)
+        for (var i = 0; i < protectedKeys.Count; i++)
         {
+            var name = protectedKeys[i];
             if (string.Equals(name, key, StringComparison.OrdinalIgnoreCase))
             {
                 return inner.ContainsKey(name);

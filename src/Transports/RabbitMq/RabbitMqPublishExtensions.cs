@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Messaging.Transports.RabbitMq;
 
 namespace RabbitMQ.Client;
@@ -35,6 +36,7 @@ public static class RabbitMqPublishExtensions
     /// <param name="instrumentation">The propagation engine; <see cref="Messaging.MessagingInstrumentation.Default"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the publish.</param>
     /// <returns>A task that completes when the message was sent (and confirmed, with confirms enabled).</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // one publish per message: reuse the state machine box
     public static async ValueTask PublishWithContextAsync(
         this IChannel channel,
         string exchange,
@@ -56,7 +58,7 @@ public static class RabbitMqPublishExtensions
         var headers = userHeaders ?? new Dictionary<string, object?>(StringComparer.Ordinal);
         var message = RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length);
         using var scope = instrumentation.StartProducer(message, RabbitMqHeaders.CreateCarrier(headers));
-        properties.Headers = new ProtectedHeaders(headers, instrumentation.Propagator.Fields ?? (IEnumerable<string>)[]);
+        properties.Headers = new ProtectedHeaders(headers, instrumentation.PropagationHeaders);
         try
         {
             await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken).ConfigureAwait(false);

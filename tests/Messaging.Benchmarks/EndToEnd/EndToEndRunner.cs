@@ -19,6 +19,33 @@ internal static class EndToEndRunner
     private static readonly ActivitySource ListenerProbe = new(MessagingTelemetry.ActivitySourceName);
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
 
+    private static long _compiledAfterWarmup;
+
+    /// <summary>
+    /// Tiered compilation recompiles hot methods in the background some time after they got hot; the mode with the
+    /// most code (traced) would pay for that in its first measured trials. Wait until no method has been compiled
+    /// for half a second (at most 20 s) so that every mode is measured with its steady-state code.
+    /// </summary>
+    private static async Task WaitForJitToSettleAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        var count = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var quietSince = clock.Elapsed;
+        while (clock.Elapsed < TimeSpan.FromSeconds(20) && clock.Elapsed - quietSince < TimeSpan.FromMilliseconds(500))
+        {
+            await Task.Delay(100).ConfigureAwait(false);
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now != count)
+            {
+                count = now;
+                quietSince = clock.Elapsed;
+            }
+        }
+
+        _compiledAfterWarmup = count;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# JIT settled after warm-up in {clock.Elapsed.TotalSeconds:0.0} s ({count:N0} methods compiled)"));
+    }
+
     public static async Task<int> RunAsync(E2EOptions options)
     {
         Console.WriteLine(MachineInfo.Describe());
@@ -57,6 +84,8 @@ internal static class EndToEndRunner
                     mismatches += warm.Mismatches;
                 }
             }
+
+            await WaitForJitToSettleAsync().ConfigureAwait(false);
         }
 
         for (var round = 1; round <= options.Rounds; round++)
@@ -76,6 +105,7 @@ internal static class EndToEndRunner
         }
 
         var (tracedOverRaw, quietOverRaw) = PrintTable(results, options);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# methods JIT-compiled during the measured rounds: {System.Runtime.JitInfo.GetCompiledMethodCount() - _compiledAfterWarmup:N0}"));
         sampler?.Print(top: 30);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# lost {lost}, mismatches {mismatches} (all trials, warm-up included); total {total.Elapsed.TotalSeconds:0.0} s"));
         Console.WriteLine(string.Create(

@@ -14,6 +14,19 @@ public sealed class ProducerScopeTests
 {
     private const string SentMessages = "messaging.client.sent.messages";
 
+    // ---- owned headers -------------------------------------------------------------------------------------
+
+    [Fact]
+    public void PropagationHeaders_lists_what_the_propagator_writes_and_cannot_be_changed()
+    {
+        var w3c = new MessagingInstrumentation(new MessagingOptions { Propagator = Messaging.Propagation.MessagingPropagators.Parse("tracecontext,baggage") });
+        var b3 = new MessagingInstrumentation(new MessagingOptions { Propagator = Messaging.Propagation.MessagingPropagators.Parse("b3") });
+
+        Assert.Equal(["baggage", "traceparent", "tracestate"], w3c.PropagationHeaders.Order(StringComparer.Ordinal));
+        Assert.Equal(["b3"], b3.PropagationHeaders);
+        Assert.Throws<NotSupportedException>(() => ((IList<string>)w3c.PropagationHeaders)[0] = "other");
+    }
+
     // ---- span ----------------------------------------------------------------------------------------------
 
     [Fact]
