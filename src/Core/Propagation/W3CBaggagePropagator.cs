@@ -52,11 +52,6 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
     private static readonly SearchValues<char> LiteralValueChars =
         SearchValues.Create("!#$&'()*+-./0123456789:<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
-    // What CheckValue must inspect in a raw value: controls, DEL and the escape character.
-    private static readonly SearchValues<char> ValueSpecialChars = SearchValues.Create(
-        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
-        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F%");
-
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     // One scratch dictionary per thread: Baggage.Create copies it, so it is cleared and reused by the next message.
@@ -492,9 +487,31 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             }
 
             // list-member = key OWS "=" OWS value *( OWS ";" OWS property ); properties are ignored.
-            var semicolon = member.IndexOf(';');
+            // One pass finds the first ';', the first '=' before it, and whether the member is all ASCII.
+            var semicolon = -1;
+            var equals = -1;
+            var ascii = true;
+            for (var i = 0; i < member.Length; i++)
+            {
+                var c = member[i];
+                if (c >= 0x80)
+                {
+                    ascii = false;
+                }
+                else if (c == ';')
+                {
+                    if (semicolon < 0)
+                    {
+                        semicolon = i;
+                    }
+                }
+                else if (c == '=' && equals < 0 && semicolon < 0)
+                {
+                    equals = i;
+                }
+            }
+
             var pair = semicolon < 0 ? member : member[..semicolon];
-            var equals = pair.IndexOf('=');
             if (equals < 0)
             {
                 Drop(pair.IndexOfAny('\r', '\n', '\0') >= 0 ? BaggageDrops.InvalidCharacters : BaggageDrops.Malformed);
@@ -522,7 +539,7 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
                 return;
             }
 
-            var memberBytes = (long)Utf8.GetByteCount(member) + (_members > 0 ? 1 : 0);
+            var memberBytes = (long)(ascii ? member.Length : Utf8.GetByteCount(member)) + (_members > 0 ? 1 : 0);
             if (_bytes + memberBytes > _maxBytes)
             {
                 Stop(BaggageDrops.ByteLimit);
@@ -531,37 +548,26 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
 
             _members++;
             _bytes += memberBytes;
-            var value = hasEscapes ? Decode(rawValue) : rawValue.ToString();
+            var value = hasEscapes ? Decode(rawValue, ascii) : rawValue.ToString();
             _items[key.ToString()] = value;
         }
 
         /// <summary>Validates a raw value: returns a drop reason, or <see langword="null"/> when it can be decoded.</summary>
         private static string? CheckValue(ReadOnlySpan<char> rawValue, out bool hasEscapes)
         {
+            // Values are short: a scalar pass beats repeated vectorised searches. Only controls, DEL and '%' need a look.
             hasEscapes = false;
             for (var i = 0; i < rawValue.Length; i++)
             {
-                var next = rawValue[i..].IndexOfAny(ValueSpecialChars);
-                if (next < 0)
-                {
-                    return null;
-                }
-
-                i += next;
                 var c = rawValue[i];
-                if (IsRefused(c))
+                if ((c > '%' && c != '\x7f') || c is >= ' ' and < '%')
                 {
-                    return BaggageDrops.InvalidCharacters;
-                }
-
-                if (c is < ' ' or '\x7f')
-                {
-                    return BaggageDrops.Malformed;
+                    continue;
                 }
 
                 if (c != '%')
                 {
-                    continue;
+                    return IsRefused(c) ? BaggageDrops.InvalidCharacters : BaggageDrops.Malformed;
                 }
 
                 if (i + 2 >= rawValue.Length)
@@ -589,10 +595,10 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         }
 
         /// <summary>Decodes a value already checked by <see cref="CheckValue"/>; invalid UTF-8 becomes U+FFFD.</summary>
-        private static string Decode(ReadOnlySpan<char> rawValue)
+        private static string Decode(ReadOnlySpan<char> rawValue, bool ascii)
         {
             // Usually every character and escape is ASCII: decode straight to characters.
-            if (rawValue.Length <= StackDecodeBytes)
+            if (ascii && rawValue.Length <= StackDecodeBytes)
             {
                 Span<char> chars = stackalloc char[rawValue.Length];
                 if (TryDecodeAscii(rawValue, chars, out var written))
@@ -640,7 +646,7 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             }
         }
 
-        /// <summary>Decodes a checked value whose characters and escapes are all ASCII; <see langword="false"/> otherwise.</summary>
+        /// <summary>Decodes a checked all-ASCII value; <see langword="false"/> when an escape decodes to a non-ASCII byte.</summary>
         private static bool TryDecodeAscii(ReadOnlySpan<char> rawValue, Span<char> destination, out int written)
         {
             written = 0;
@@ -648,11 +654,6 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             {
                 var percent = rawValue.IndexOf('%');
                 var run = percent < 0 ? rawValue : rawValue[..percent];
-                if (!Ascii.IsValid(run))
-                {
-                    return false;
-                }
-
                 run.CopyTo(destination[written..]);
                 written += run.Length;
                 if (percent < 0)
