@@ -649,27 +649,27 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         /// <summary>Decodes a checked all-ASCII value; <see langword="false"/> when an escape decodes to a non-ASCII byte.</summary>
         private static bool TryDecodeAscii(ReadOnlySpan<char> rawValue, Span<char> destination, out int written)
         {
+            // Values are short: one scalar pass.
             written = 0;
-            while (true)
+            for (var i = 0; i < rawValue.Length; i++)
             {
-                var percent = rawValue.IndexOf('%');
-                var run = percent < 0 ? rawValue : rawValue[..percent];
-                run.CopyTo(destination[written..]);
-                written += run.Length;
-                if (percent < 0)
+                var c = rawValue[i];
+                if (c == '%')
                 {
-                    return true;
+                    var decoded = (PropagationHelpers.AnyHexValue(rawValue[i + 1]) << 4) | PropagationHelpers.AnyHexValue(rawValue[i + 2]);
+                    if (decoded >= 0x80)
+                    {
+                        return false;
+                    }
+
+                    c = (char)decoded;
+                    i += 2;
                 }
 
-                var decoded = (PropagationHelpers.AnyHexValue(rawValue[percent + 1]) << 4) | PropagationHelpers.AnyHexValue(rawValue[percent + 2]);
-                if (decoded >= 0x80)
-                {
-                    return false;
-                }
-
-                destination[written++] = (char)decoded;
-                rawValue = rawValue[(percent + 3)..];
+                destination[written++] = c;
             }
+
+            return true;
         }
 
         private void Stop(string reason)
