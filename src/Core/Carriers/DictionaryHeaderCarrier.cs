@@ -61,18 +61,14 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier, IRawHeaderSource
     /// <inheritdoc />
     PropagationHelpers.ValueCount IRawHeaderSource.Find(string name, out HeaderValue value)
     {
+        // The case-insensitive match needs one pass over the keys anyway; it finds the exact key too (no hash lookup).
         var count = PropagationHelpers.ValueCount.None;
         value = default;
-        if (_headers.TryGetValue(name, out var exact) && TryRead(exact, out value))
-        {
-            count = PropagationHelpers.ValueCount.One;
-        }
-
         if (_headers is Dictionary<string, object?> dictionary)
         {
             foreach (var pair in dictionary)
             {
-                if (!CountCaseVariant(name, pair, ref count, ref value))
+                if (!Count(name, pair, ref count, ref value))
                 {
                     return count;
                 }
@@ -82,7 +78,7 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier, IRawHeaderSource
         {
             foreach (var pair in _headers)
             {
-                if (!CountCaseVariant(name, pair, ref count, ref value))
+                if (!Count(name, pair, ref count, ref value))
                 {
                     return count;
                 }
@@ -130,10 +126,10 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier, IRawHeaderSource
         }
     }
 
-    /// <summary>Counts a readable case variant; returns <see langword="false"/> once there are several values.</summary>
-    private bool CountCaseVariant(string name, KeyValuePair<string, object?> pair, ref PropagationHelpers.ValueCount count, ref HeaderValue value)
+    /// <summary>Counts a readable value of <paramref name="name"/> (any case); returns <see langword="false"/> once there are several.</summary>
+    private bool Count(string name, KeyValuePair<string, object?> pair, ref PropagationHelpers.ValueCount count, ref HeaderValue value)
     {
-        if (!IsCaseVariant(pair.Key, name) || !TryRead(pair.Value, out var variant))
+        if (pair.Key.Length != name.Length || !string.Equals(pair.Key, name, StringComparison.OrdinalIgnoreCase) || !TryRead(pair.Value, out var found))
         {
             return true;
         }
@@ -144,7 +140,7 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier, IRawHeaderSource
             return false;
         }
 
-        value = variant;
+        value = found;
         count = PropagationHelpers.ValueCount.One;
         return true;
     }
