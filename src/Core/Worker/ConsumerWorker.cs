@@ -135,9 +135,18 @@ public abstract class ConsumerWorker : BackgroundService
     /// </summary>
     /// <param name="message">The received message.</param>
     /// <returns>A task that completes when the message is settled.</returns>
-    protected async Task ProcessAsync(ReceivedMessage message)
+    protected Task ProcessAsync(ReceivedMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+
+        // A quick handler and a synchronous settle complete without allocating a task per message.
+        var processing = ProcessCoreAsync(message);
+        return processing.IsCompletedSuccessfully ? Task.CompletedTask : processing.AsTask();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // once per message: reuse the state machine box
+    private async ValueTask ProcessCoreAsync(ReceivedMessage message)
+    {
         _inFlight.Enter();
         try
         {
@@ -263,7 +272,8 @@ public abstract class ConsumerWorker : BackgroundService
         }
     }
 
-    private async Task SettleAsync(ReceivedMessage message, Outcome outcome, string reason)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // once per message: reuse the state machine box
+    private async ValueTask SettleAsync(ReceivedMessage message, Outcome outcome, string reason)
     {
         try
         {

@@ -34,10 +34,24 @@ public sealed class ConsumerWorkerTests : IDisposable
 
         var concurrent = 0;
         var maxConcurrent = 0;
+        var started = 0;
+        var secondStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         probe.Behaviour = async (_, _) =>
         {
             var now = Interlocked.Increment(ref concurrent);
             InterlockedMax(ref maxConcurrent, now);
+
+            // The first handler waits for a second one to start: concurrency is shown, not left to scheduling.
+            switch (Interlocked.Increment(ref started))
+            {
+                case 1:
+                    await secondStarted.Task.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+                    break;
+                case 2:
+                    secondStarted.TrySetResult();
+                    break;
+            }
+
             await Task.Yield();
             Interlocked.Decrement(ref concurrent);
         };
