@@ -106,6 +106,10 @@ public sealed class MessagingInstrumentation
         var activity = source.HasListeners()
             ? source.StartActivity(SpanName(_sendNames, "send ", message.Destination), ActivityKind.Producer, parentContext: default, SpanTags.Producer(message))
             : null;
+        if (activity is { IsAllDataRequested: true })
+        {
+            SpanTags.AddDetails(activity, message);
+        }
 
         var baggage = Inject(activity?.Context ?? Activity.Current?.Context ?? default, headers, message.Destination);
         if (BaggageTelemetry.OnProducerSpans && activity is { IsAllDataRequested: true })
@@ -220,9 +224,13 @@ public sealed class MessagingInstrumentation
             activity = source.HasListeners()
                 ? source.StartActivity(SpanName(_processNames, "process ", message.Destination), ActivityKind.Consumer, parent, SpanTags.Consumer(message), links)
                 : null;
-            if (BaggageTelemetry.OnConsumerSpans && activity is { IsAllDataRequested: true })
+            if (activity is { IsAllDataRequested: true })
             {
-                BaggageTelemetry.SetAttributes(activity, baggage);
+                SpanTags.AddDetails(activity, message);
+                if (BaggageTelemetry.OnConsumerSpans)
+                {
+                    BaggageTelemetry.SetAttributes(activity, baggage);
+                }
             }
 
             AmbientContext.AttachBaggage(baggage);

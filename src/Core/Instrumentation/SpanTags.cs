@@ -1,88 +1,82 @@
+using System.Diagnostics;
+
 namespace Messaging;
 
 /// <summary>
-/// The semantic-convention attributes of the library's spans, built as one array and passed to
-/// <see cref="System.Diagnostics.ActivitySource.StartActivity(string, System.Diagnostics.ActivityKind, System.Diagnostics.ActivityContext, IEnumerable{KeyValuePair{string, object?}}?, IEnumerable{System.Diagnostics.ActivityLink}?, DateTimeOffset)"/>:
-/// samplers see them, and the span gets them without a search and a lock per attribute (<c>Activity.SetTag</c>).
+/// The semantic-convention attributes of the library's spans. The messaging conventions list the attributes that
+/// matter to sampling (system, destination, subscription, operation, server address and port) and ask for them at span
+/// creation: those go to
+/// <see cref="ActivitySource.StartActivity(string, ActivityKind, ActivityContext, IEnumerable{KeyValuePair{string, object?}}?, IEnumerable{ActivityLink}?, DateTimeOffset)"/>
+/// as one array, so samplers see them. The per-message ones (id, conversation, routing key, body size, delivery count)
+/// are added only to spans that record data, without the search <c>Activity.SetTag</c> does.
 /// </summary>
 internal static class SpanTags
 {
-    public static KeyValuePair<string, object?>[] Producer(in OutgoingMessage message)
+    public static KeyValuePair<string, object?>[] Producer(in OutgoingMessage message) =>
+        Sampling(message.System, message.Destination, SemanticConventions.OperationTypeSend, message.OperationName, subscription: null, message.ServerAddress, message.ServerPort);
+
+    public static KeyValuePair<string, object?>[] Consumer(in IncomingMessage message) =>
+        Sampling(message.System, message.Destination, SemanticConventions.OperationTypeProcess, message.OperationName, message.Subscription, message.ServerAddress, message.ServerPort);
+
+    public static void AddDetails(Activity activity, in OutgoingMessage message) =>
+        AddDetails(activity, message.MessageId, message.ConversationId, message.RoutingKey, message.BodySize, deliveryCount: null);
+
+    public static void AddDetails(Activity activity, in IncomingMessage message) =>
+        AddDetails(activity, message.MessageId, message.ConversationId, message.RoutingKey, message.BodySize, message.DeliveryCount);
+
+    private static KeyValuePair<string, object?>[] Sampling(
+        string system, string destination, string operationType, string operationName, string? subscription, string? serverAddress, int? serverPort)
     {
-        var tags = Common(
-            message.System, message.Destination, SemanticConventions.OperationTypeSend, message.OperationName, message.MessageId,
-            message.ConversationId, message.RoutingKey, message.ServerAddress, message.BodySize, message.ServerPort, extra: 0, out _);
-        return tags;
-    }
-
-    public static KeyValuePair<string, object?>[] Consumer(in IncomingMessage message)
-    {
-        var extra = (message.Subscription is null ? 0 : 1) + (message.DeliveryCount is null ? 0 : 1);
-        var tags = Common(
-            message.System, message.Destination, SemanticConventions.OperationTypeProcess, message.OperationName, message.MessageId,
-            message.ConversationId, message.RoutingKey, message.ServerAddress, message.BodySize, message.ServerPort, extra, out var index);
-        if (message.Subscription is { } subscription)
-        {
-            tags[index++] = new(SemanticConventions.DestinationSubscriptionName, subscription);
-        }
-
-        if (message.DeliveryCount is { } count)
-        {
-            tags[index] = new(SemanticConventions.DeliveryCount, count);
-        }
-
-        return tags;
-    }
-
-    private static KeyValuePair<string, object?>[] Common(
-        string system,
-        string destination,
-        string operationType,
-        string operationName,
-        string? messageId,
-        string? conversationId,
-        string? routingKey,
-        string? serverAddress,
-        long? bodySize,
-        int? serverPort,
-        int extra,
-        out int index)
-    {
-        var count = 4 + extra
-            + (messageId is null ? 0 : 1)
-            + (conversationId is null ? 0 : 1)
-            + (routingKey is null ? 0 : 1)
-            + (serverAddress is null ? 0 : 1)
-            + (bodySize is null ? 0 : 1)
-            + (serverPort is null ? 0 : 1);
-        var tags = new KeyValuePair<string, object?>[count];
+        var tags = new KeyValuePair<string, object?>[4 + (subscription is null ? 0 : 1) + (serverAddress is null ? 0 : 1) + (serverPort is null ? 0 : 1)];
         tags[0] = new(SemanticConventions.MessagingSystem, system);
         tags[1] = new(SemanticConventions.DestinationName, destination);
         tags[2] = new(SemanticConventions.OperationType, operationType);
         tags[3] = new(SemanticConventions.OperationName, operationName);
-        index = 4;
-        Add(tags, ref index, SemanticConventions.MessageId, messageId);
-        Add(tags, ref index, SemanticConventions.ConversationId, conversationId);
-        Add(tags, ref index, SemanticConventions.RabbitMqRoutingKey, routingKey);
-        Add(tags, ref index, SemanticConventions.ServerAddress, serverAddress);
-        if (bodySize is { } size)
+        var index = 4;
+        if (subscription is not null)
         {
-            tags[index++] = new(SemanticConventions.BodySize, size);
+            tags[index++] = new(SemanticConventions.DestinationSubscriptionName, subscription);
+        }
+
+        if (serverAddress is not null)
+        {
+            tags[index++] = new(SemanticConventions.ServerAddress, serverAddress);
         }
 
         if (serverPort is { } port)
         {
-            tags[index++] = new(SemanticConventions.ServerPort, port);
+            tags[index] = new(SemanticConventions.ServerPort, port);
         }
 
         return tags;
     }
 
-    private static void Add(KeyValuePair<string, object?>[] tags, ref int index, string name, string? value)
+    private static void AddDetails(Activity activity, string? messageId, string? conversationId, string? routingKey, long? bodySize, int? deliveryCount)
     {
-        if (value is not null)
+        // A new span holds only the creation attributes: adding cannot duplicate a name.
+        if (messageId is not null)
         {
-            tags[index++] = new(name, value);
+            activity.AddTag(SemanticConventions.MessageId, messageId);
+        }
+
+        if (conversationId is not null)
+        {
+            activity.AddTag(SemanticConventions.ConversationId, conversationId);
+        }
+
+        if (routingKey is not null)
+        {
+            activity.AddTag(SemanticConventions.RabbitMqRoutingKey, routingKey);
+        }
+
+        if (bodySize is { } size)
+        {
+            activity.AddTag(SemanticConventions.BodySize, size);
+        }
+
+        if (deliveryCount is { } count)
+        {
+            activity.AddTag(SemanticConventions.DeliveryCount, count);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using OpenTelemetry;
 using Xunit;
@@ -28,6 +29,69 @@ public sealed class ProducerScopeTests
     }
 
     // ---- span ----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void Sampling_relevant_attributes_reach_the_sampler_and_per_message_attributes_only_recorded_spans()
+    {
+        var destination = UniqueDestination("orders");
+        var seenBySampler = new ConcurrentQueue<(string Span, Dictionary<string, object?> Tags)>();
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+            {
+                if (!options.Name.EndsWith(destination, StringComparison.Ordinal))
+                {
+                    return ActivitySamplingResult.None;
+                }
+
+                seenBySampler.Enqueue((options.Name, (options.Tags ?? []).ToDictionary(static t => t.Key, static t => t.Value)));
+                return ActivitySamplingResult.PropagationData; // created, not recorded
+            },
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName.EndsWith(destination, StringComparison.Ordinal))
+                {
+                    stopped.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        var headers = new DictionaryHeaderCarrier(Headers());
+        using (new MessagingInstrumentation().StartProducer(
+            new OutgoingMessage("rabbitmq", destination) { OperationName = "publish", MessageId = "m-1", RoutingKey = "rk", BodySize = 42, ServerAddress = "broker", ServerPort = 5672 },
+            headers))
+        {
+        }
+
+        var incoming = new IncomingMessage("rabbitmq", destination, headers) { MessageId = "m-1", RoutingKey = "rk", BodySize = 42, ServerAddress = "broker", ServerPort = 5672 };
+        using (new MessagingInstrumentation().StartConsumer(incoming))
+        {
+        }
+
+        var sampled = seenBySampler.ToDictionary(static s => s.Span, static s => s.Tags);
+        foreach (var (span, operationType, operationName) in new[] { ("send " + destination, "send", "publish"), ("process " + destination, "process", "process") })
+        {
+            var tags = sampled[span];
+            Assert.Equal("rabbitmq", tags["messaging.system"]);
+            Assert.Equal(destination, tags["messaging.destination.name"]);
+            Assert.Equal(operationType, tags["messaging.operation.type"]);
+            Assert.Equal(operationName, tags["messaging.operation.name"]);
+            Assert.Equal("broker", tags["server.address"]);
+            Assert.Equal(5672, tags["server.port"]);
+            Assert.False(tags.ContainsKey("messaging.message.id"));
+        }
+
+        Assert.Equal(2, stopped.Count);
+        Assert.All(stopped, static a =>
+        {
+            Assert.False(a.IsAllDataRequested);
+            Assert.Null(a.GetTagItem("messaging.message.id"));
+            Assert.Null(a.GetTagItem("messaging.message.body.size"));
+        });
+    }
 
     [Fact]
     public void Producer_span_is_named_send_destination_with_kind_producer_and_semconv_tags()
