@@ -27,6 +27,10 @@ public static class RabbitMqPublishExtensions
     /// you set are kept; trace headers already present are replaced by the current context. A message id is
     /// assigned when none is set.
     /// </summary>
+    /// <remarks>
+    /// The returned <see cref="ValueTask"/> reuses pooled state: await it (or call <see cref="ValueTask.AsTask"/>)
+    /// exactly once, as with any <see cref="ValueTask"/>.
+    /// </remarks>
     /// <param name="channel">The channel.</param>
     /// <param name="exchange">The exchange; empty for the default exchange.</param>
     /// <param name="routingKey">The routing key (the queue, with the default exchange).</param>
