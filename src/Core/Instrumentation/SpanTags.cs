@@ -8,7 +8,7 @@ namespace Messaging;
 /// creation: those go to
 /// <see cref="ActivitySource.StartActivity(string, ActivityKind, ActivityContext, IEnumerable{KeyValuePair{string, object?}}?, IEnumerable{ActivityLink}?, DateTimeOffset)"/>
 /// as one array, so samplers see them. The per-message ones (id, conversation, routing key, body size, delivery count)
-/// are added only to spans that record data, without the search <c>Activity.SetTag</c> does.
+/// are set only on spans that record data.
 /// </summary>
 internal static class SpanTags
 {
@@ -53,30 +53,30 @@ internal static class SpanTags
 
     private static void AddDetails(Activity activity, string? messageId, string? conversationId, string? routingKey, long? bodySize, int? deliveryCount)
     {
-        // A new span holds only the creation attributes: adding cannot duplicate a name.
+        // SetTag, not AddTag: a listener's ActivityStarted callback may already have set one of these.
         if (messageId is not null)
         {
-            activity.AddTag(SemanticConventions.MessageId, messageId);
+            activity.SetTag(SemanticConventions.MessageId, messageId);
         }
 
         if (conversationId is not null)
         {
-            activity.AddTag(SemanticConventions.ConversationId, conversationId);
+            activity.SetTag(SemanticConventions.ConversationId, conversationId);
         }
 
         if (routingKey is not null)
         {
-            activity.AddTag(SemanticConventions.RabbitMqRoutingKey, routingKey);
+            activity.SetTag(SemanticConventions.RabbitMqRoutingKey, routingKey);
         }
 
         if (bodySize is { } size)
         {
-            activity.AddTag(SemanticConventions.BodySize, size);
+            activity.SetTag(SemanticConventions.BodySize, size);
         }
 
         if (deliveryCount is { } count)
         {
-            activity.AddTag(SemanticConventions.DeliveryCount, count);
+            activity.SetTag(SemanticConventions.DeliveryCount, count);
         }
     }
 }

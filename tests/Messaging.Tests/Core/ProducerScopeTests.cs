@@ -31,6 +31,37 @@ public sealed class ProducerScopeTests
     // ---- span ----------------------------------------------------------------------------------------------
 
     [Fact]
+    public void Per_message_attributes_replace_a_value_a_listener_set_when_the_span_started()
+    {
+        var destination = UniqueDestination("orders");
+        var stopped = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.Name.EndsWith(destination, StringComparison.Ordinal) ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ActivityStarted = static activity => activity.SetTag("messaging.message.id", "set-by-listener"),
+            ActivityStopped = activity =>
+            {
+                if (activity.OperationName.EndsWith(destination, StringComparison.Ordinal))
+                {
+                    stopped.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        using (new MessagingInstrumentation().StartConsumer(
+            new IncomingMessage("rabbitmq", destination, new DictionaryHeaderCarrier(Headers())) { MessageId = "m-1" }))
+        {
+        }
+
+        var span = Assert.Single(stopped);
+        var ids = span.TagObjects.Where(static t => t.Key == "messaging.message.id").ToList();
+        Assert.Equal("m-1", Assert.Single(ids).Value);
+    }
+
+    [Fact]
     public void Sampling_relevant_attributes_reach_the_sampler_and_per_message_attributes_only_recorded_spans()
     {
         var destination = UniqueDestination("orders");
