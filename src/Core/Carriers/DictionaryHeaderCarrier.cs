@@ -105,8 +105,13 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier, IRawHeaderSource
         return RemoveCaseVariants(name) || removed;
     }
 
+    /// <summary>Whether <paramref name="key"/> is <paramref name="name"/> in any case.</summary>
+    private static bool IsName(string key, string name) =>
+        key.Length == name.Length && string.Equals(key, name, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether <paramref name="key"/> is <paramref name="name"/> in another case.</summary>
     private static bool IsCaseVariant(string key, string name) =>
-        key.Length == name.Length && !string.Equals(key, name, StringComparison.Ordinal) && string.Equals(key, name, StringComparison.OrdinalIgnoreCase);
+        IsName(key, name) && !string.Equals(key, name, StringComparison.Ordinal);
 
     private void CollectCaseVariant(string name, KeyValuePair<string, object?> pair, ref string? first, ref List<string>? more)
     {
@@ -129,7 +134,7 @@ public sealed class DictionaryHeaderCarrier : IHeaderCarrier, IRawHeaderSource
     /// <summary>Counts a readable value of <paramref name="name"/> (any case); returns <see langword="false"/> once there are several.</summary>
     private bool Count(string name, KeyValuePair<string, object?> pair, ref PropagationHelpers.ValueCount count, ref HeaderValue value)
     {
-        if (pair.Key.Length != name.Length || !string.Equals(pair.Key, name, StringComparison.OrdinalIgnoreCase) || !TryRead(pair.Value, out var found))
+        if (!IsName(pair.Key, name) || !TryRead(pair.Value, out var found))
         {
             return true;
         }

@@ -178,7 +178,7 @@ internal static class PropagationHelpers
         if (hex.Length >= 16)
         {
             // Vectorised: validate the alphabet (lower case only), then convert.
-            return hex.IndexOfAnyExcept(LowerHexChars) < 0
+            return IsLowerHex(hex)
                 && Convert.FromHexString(hex, bytes, out _, out var written) == OperationStatus.Done
                 && written == bytes.Length;
         }

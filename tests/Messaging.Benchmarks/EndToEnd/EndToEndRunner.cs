@@ -19,8 +19,6 @@ internal static class EndToEndRunner
     private static readonly ActivitySource ListenerProbe = new(MessagingTelemetry.ActivitySourceName);
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
 
-    private static long _compiledAfterWarmup;
-
     /// <summary>
     /// Tiered compilation recompiles hot methods in the background some time after they got hot; the mode with the
     /// most code (traced) would pay for that in its first measured trials. Wait until no method has been compiled
@@ -42,7 +40,6 @@ internal static class EndToEndRunner
             }
         }
 
-        _compiledAfterWarmup = count;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# JIT settled after warm-up in {clock.Elapsed.TotalSeconds:0.0} s ({count:N0} methods compiled)"));
     }
 
@@ -88,6 +85,7 @@ internal static class EndToEndRunner
             await WaitForJitToSettleAsync().ConfigureAwait(false);
         }
 
+        var compiledBeforeRounds = System.Runtime.JitInfo.GetCompiledMethodCount();
         for (var round = 1; round <= options.Rounds; round++)
         {
             foreach (var concurrency in options.Concurrency)
@@ -105,7 +103,7 @@ internal static class EndToEndRunner
         }
 
         var (tracedOverRaw, quietOverRaw) = PrintTable(results, options);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# methods JIT-compiled during the measured rounds: {System.Runtime.JitInfo.GetCompiledMethodCount() - _compiledAfterWarmup:N0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# methods JIT-compiled during the measured rounds: {System.Runtime.JitInfo.GetCompiledMethodCount() - compiledBeforeRounds:N0}"));
         sampler?.Print(top: 30);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# lost {lost}, mismatches {mismatches} (all trials, warm-up included); total {total.Elapsed.TotalSeconds:0.0} s"));
         Console.WriteLine(string.Create(
