@@ -23,8 +23,8 @@ public sealed class MessagingInstrumentation
     private readonly BaggageFilter _inbound;
     private readonly string[] _traceFields;
     private readonly string[] _allFields;
-    private readonly ConcurrentDictionary<string, string> _sendNames = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _processNames = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SpanShape> _sendShapes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SpanShape> _processShapes = new(StringComparer.Ordinal);
     private readonly LogThrottle _throttle;
     private readonly BaggageFilter.DropHandler _outboundDrop;
     private readonly BaggageFilter.DropHandler _inboundDrop;
@@ -103,9 +103,13 @@ public sealed class MessagingInstrumentation
         ArgumentNullException.ThrowIfNull(message.Destination);
 
         var source = MessagingTelemetry.Source;
-        var activity = source.HasListeners()
-            ? source.StartActivity(SpanName(_sendNames, "send ", message.Destination), ActivityKind.Producer, parentContext: default, SpanTags.Producer(message))
-            : null;
+        Activity? activity = null;
+        if (source.HasListeners())
+        {
+            var shape = SpanShape.Producer(_sendShapes, message);
+            activity = source.StartActivity(shape.Name, ActivityKind.Producer, parentContext: default, shape.SamplingTags);
+        }
+
         if (activity is { IsAllDataRequested: true })
         {
             SpanTags.AddDetails(activity, message);
@@ -221,9 +225,13 @@ public sealed class MessagingInstrumentation
         try
         {
             var source = MessagingTelemetry.Source;
-            activity = source.HasListeners()
-                ? source.StartActivity(SpanName(_processNames, "process ", message.Destination), ActivityKind.Consumer, parent, SpanTags.Consumer(message), links)
-                : null;
+            activity = null;
+            if (source.HasListeners())
+            {
+                var shape = SpanShape.Consumer(_processShapes, message);
+                activity = source.StartActivity(shape.Name, ActivityKind.Consumer, parent, shape.SamplingTags, links);
+            }
+
             if (activity is { IsAllDataRequested: true })
             {
                 SpanTags.AddDetails(activity, message);
@@ -263,24 +271,6 @@ public sealed class MessagingInstrumentation
                 ["exception.stacktrace"] = exception.ToString(),
             }));
         }
-    }
-
-    private static string SpanName(ConcurrentDictionary<string, string> cache, string prefix, string destination)
-    {
-        if (cache.TryGetValue(destination, out var name))
-        {
-            return name;
-        }
-
-        name = string.IsNullOrEmpty(destination) ? prefix.TrimEnd() : prefix + destination;
-
-        // Destinations are few; the bound only guards against a caller passing per-message names.
-        if (cache.Count < 1024)
-        {
-            cache.TryAdd(destination, name);
-        }
-
-        return name;
     }
 
     private Baggage Inject(ActivityContext context, IHeaderCarrier headers, string destination)

@@ -7,24 +7,18 @@ namespace Messaging;
 /// matter to sampling (system, destination, subscription, operation, server address and port) and ask for them at span
 /// creation: those go to
 /// <see cref="ActivitySource.StartActivity(string, ActivityKind, ActivityContext, IEnumerable{KeyValuePair{string, object?}}?, IEnumerable{ActivityLink}?, DateTimeOffset)"/>
-/// as one array, so samplers see them. The per-message ones (id, conversation, routing key, body size, delivery count)
+/// as one array, shared by the spans of a destination (<see cref="SpanShape"/>), so samplers see them. The per-message ones (id, conversation, routing key, body size, delivery count)
 /// are set only on spans that record data.
 /// </summary>
 internal static class SpanTags
 {
-    public static KeyValuePair<string, object?>[] Producer(in OutgoingMessage message) =>
-        Sampling(message.System, message.Destination, SemanticConventions.OperationTypeSend, message.OperationName, subscription: null, message.ServerAddress, message.ServerPort);
-
-    public static KeyValuePair<string, object?>[] Consumer(in IncomingMessage message) =>
-        Sampling(message.System, message.Destination, SemanticConventions.OperationTypeProcess, message.OperationName, message.Subscription, message.ServerAddress, message.ServerPort);
-
     public static void AddDetails(Activity activity, in OutgoingMessage message) =>
         AddDetails(activity, message.MessageId, message.ConversationId, message.RoutingKey, message.BodySize, deliveryCount: null);
 
     public static void AddDetails(Activity activity, in IncomingMessage message) =>
         AddDetails(activity, message.MessageId, message.ConversationId, message.RoutingKey, message.BodySize, message.DeliveryCount);
 
-    private static KeyValuePair<string, object?>[] Sampling(
+    public static KeyValuePair<string, object?>[] Sampling(
         string system, string destination, string operationType, string operationName, string? subscription, string? serverAddress, int? serverPort)
     {
         var tags = new KeyValuePair<string, object?>[4 + (subscription is null ? 0 : 1) + (serverAddress is null ? 0 : 1) + (serverPort is null ? 0 : 1)];

@@ -125,6 +125,41 @@ public sealed class ProducerScopeTests
     }
 
     [Fact]
+    public void Spans_of_one_destination_share_nothing_stale_when_system_operation_or_server_change()
+    {
+        var destination = UniqueDestination("orders");
+        using var collector = ActivityCollector.For(destination);
+        var instrumentation = new MessagingInstrumentation();
+        var variants = new[]
+        {
+            new IncomingMessage("rabbitmq", destination, new DictionaryHeaderCarrier(Headers())) { ServerAddress = "a", ServerPort = 5672 },
+            new IncomingMessage("rabbitmq", destination, new DictionaryHeaderCarrier(Headers())) { ServerAddress = "a", ServerPort = 5672 },
+            new IncomingMessage("rabbitmq", destination, new DictionaryHeaderCarrier(Headers())) { ServerAddress = "b", ServerPort = 5671 },
+            new IncomingMessage("servicebus", destination, new DictionaryHeaderCarrier(Headers())) { Subscription = "audit", OperationName = "receive" },
+            new IncomingMessage("rabbitmq", destination, new DictionaryHeaderCarrier(Headers())) { ServerAddress = "a", ServerPort = 5672 },
+        };
+        foreach (var message in variants)
+        {
+            using (instrumentation.StartConsumer(message))
+            {
+            }
+        }
+
+        var spans = collector.Stopped.ToList();
+        Assert.Equal(variants.Length, spans.Count);
+        for (var i = 0; i < variants.Length; i++)
+        {
+            var (span, message) = (spans[i], variants[i]);
+            Assert.Equal("process " + destination, span.DisplayName);
+            Assert.Equal(message.System, span.GetTagItem("messaging.system"));
+            Assert.Equal(message.OperationName, span.GetTagItem("messaging.operation.name"));
+            Assert.Equal(message.Subscription, span.GetTagItem("messaging.destination.subscription.name"));
+            Assert.Equal(message.ServerAddress, span.GetTagItem("server.address"));
+            Assert.Equal(message.ServerPort, span.GetTagItem("server.port"));
+        }
+    }
+
+    [Fact]
     public void Producer_span_is_named_send_destination_with_kind_producer_and_semconv_tags()
     {
         var destination = UniqueDestination("orders");
