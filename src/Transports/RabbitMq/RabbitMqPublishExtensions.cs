@@ -62,7 +62,19 @@ public static class RabbitMqPublishExtensions
         var headers = userHeaders ?? new Dictionary<string, object?>(StringComparer.Ordinal);
         var message = RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length);
         using var scope = instrumentation.StartProducer(message, RabbitMqHeaders.CreateCarrier(headers));
-        properties.Headers = new ProtectedHeaders(headers, instrumentation.PropagationHeaders);
+
+        // RabbitMQ.Client's own publish span, while something listens to it, writes its context into the headers: guard
+        // ours then. Otherwise the table goes out as is (a wrapper would also cost RabbitMQ.Client its fast path for
+        // writing a Dictionary). A listener added during this very publish sees our headers replaced by the context of
+        // its span, which is a child of the PRODUCER span, so the message stays in the same trace.
+        if (ClientPublisherSource.MayInject)
+        {
+            properties.Headers = new ProtectedHeaders(headers, instrumentation.PropagationHeaders);
+        }
+        else
+        {
+            properties.Headers = headers;
+        }
         try
         {
             await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken).ConfigureAwait(false);

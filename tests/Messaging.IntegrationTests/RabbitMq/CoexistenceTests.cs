@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Messaging.IntegrationTests.Broker;
 using Messaging.Tests.Support;
+using Messaging.Transports.RabbitMq;
 using Xunit;
 
 namespace Messaging.IntegrationTests.RabbitMq;
@@ -59,6 +60,19 @@ public sealed class CoexistenceTests(BrokerFixture fixture) : IDisposable
             // The client's spans were really produced (the listener was live), nested under ours on the publish side.
             Assert.Contains(clientSpans.Stopped, a => a.Kind == ActivityKind.Producer && a.Parent?.Source.Name == MessagingTelemetry.ActivitySourceName);
         }
+    }
+
+    [Fact]
+    public void Our_headers_are_guarded_exactly_while_the_client_publisher_source_has_listeners()
+    {
+        // Tests of this collection run one at a time, and no other test listens to RabbitMQ.Client's sources.
+        Assert.False(ClientPublisherSource.MayInject);
+        using (new ClientActivityCapture())
+        {
+            Assert.True(ClientPublisherSource.MayInject);
+        }
+
+        Assert.False(ClientPublisherSource.MayInject);
     }
 
     private sealed class ClientActivityCapture : IDisposable
