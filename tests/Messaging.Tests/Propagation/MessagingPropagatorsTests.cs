@@ -161,4 +161,34 @@ public sealed class MessagingPropagatorsTests
         Assert.Equal(3, propagator.Fields.Count);
         Assert.ThrowsAny<NotSupportedException>(() => propagator.Fields.Add("x"));
     }
+
+    [Fact]
+    public void Instrumentation_extracts_alike_through_bundled_foreign_and_mixed_propagators()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var spanId = ActivitySpanId.CreateRandom();
+        var headers = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["traceparent"] = System.Text.Encoding.UTF8.GetBytes($"00-{traceId.ToHexString()}-{spanId.ToHexString()}-01"),
+            ["baggage"] = System.Text.Encoding.UTF8.GetBytes("tenant=acme,cohort=b"),
+        };
+        var propagators = new TextMapPropagator[]
+        {
+            MessagingPropagators.Parse("tracecontext,baggage"),
+            MessagingPropagators.Parse("b3,tracecontext,baggage"),
+            new CompositePropagator(new TraceContextPropagator(), new W3CBaggagePropagator()),
+            new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()]),
+        };
+
+        foreach (var propagator in propagators)
+        {
+            var context = new MessagingInstrumentation(new MessagingOptions { Propagator = propagator }).Extract(new DictionaryHeaderCarrier(headers));
+
+            Assert.Equal(traceId, context.ActivityContext.TraceId);
+            Assert.Equal(spanId, context.ActivityContext.SpanId);
+            Assert.Equal(ActivityTraceFlags.Recorded, context.ActivityContext.TraceFlags);
+            Assert.Equal("acme", context.Baggage.GetBaggage("tenant"));
+            Assert.Equal("b", context.Baggage.GetBaggage("cohort"));
+        }
+    }
 }
