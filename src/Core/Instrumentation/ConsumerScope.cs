@@ -13,7 +13,11 @@ public sealed class ConsumerScope : IDisposable
     private readonly MessagingInstrumentation _owner;
     private readonly AmbientContext.Snapshot _previous;
     private readonly long _startTimestamp;
-    private readonly IncomingMessage _message;
+
+    // What the metrics record; the scope keeps no copy of the whole message.
+    private readonly string _system;
+    private readonly string _destination;
+    private readonly string _operationName;
     private string? _errorType;
     private bool _disposed;
 
@@ -31,7 +35,9 @@ public sealed class ConsumerScope : IDisposable
         Activity = activity;
         _previous = previous;
         _startTimestamp = startTimestamp;
-        _message = message;
+        _system = message.System;
+        _destination = message.Destination;
+        _operationName = message.OperationName;
         RemoteContext = remoteContext;
         Parenting = parenting;
         Baggage = baggage;
@@ -51,9 +57,6 @@ public sealed class ConsumerScope : IDisposable
 
     /// <summary>Gets the baggage made current for this message (after trust and the inbound policy).</summary>
     public Baggage Baggage { get; }
-
-    /// <summary>Gets the received message.</summary>
-    public IncomingMessage Message => _message;
 
     /// <summary>Records a failed handler: span status Error with <c>error.type</c>, and the error on the duration metric.</summary>
     /// <param name="exception">The failure.</param>
@@ -105,7 +108,7 @@ public sealed class ConsumerScope : IDisposable
             return;
         }
 
-        var tags = Instruments.MessageTags(_message.System, _message.Destination, _message.OperationName, _errorType);
+        var tags = Instruments.MessageTags(_system, _destination, _operationName, _errorType);
         if (_owner.BaggageTelemetry.InMetrics)
         {
             _owner.BaggageTelemetry.AddTags(ref tags, Baggage);

@@ -224,7 +224,7 @@ public abstract class ConsumerWorker : BackgroundService
             }
 
             using var scope = Instrumentation.StartConsumer(message.Message);
-            using var logScope = options.LogScope ? _logger.BeginScope(new MessageLogScope(scope, Instrumentation.BaggageTelemetry)) : null;
+            using var logScope = options.LogScope ? _logger.BeginScope(new MessageLogScope(scope, message.Message, Instrumentation.BaggageTelemetry)) : null;
             var services = new AttemptServices(_scopeFactory, Services);
             try
             {

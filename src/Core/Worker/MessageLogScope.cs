@@ -16,11 +16,11 @@ internal sealed class MessageLogScope : IReadOnlyList<KeyValuePair<string, objec
     private readonly string _destination;
     private readonly List<KeyValuePair<string, object?>>? _baggage;
 
-    public MessageLogScope(ConsumerScope scope, BaggageTelemetry telemetry)
+    public MessageLogScope(ConsumerScope scope, in IncomingMessage message, BaggageTelemetry telemetry)
     {
         _activity = scope.Activity;
-        _messageId = scope.Message.MessageId;
-        _destination = scope.Message.Destination;
+        _messageId = message.MessageId;
+        _destination = message.Destination;
         if (telemetry.InLogScope && scope.Baggage.Count > 0)
         {
             _baggage = [];

@@ -336,9 +336,10 @@ public sealed class ServiceBusPropagationTests : IDisposable
         });
         var received = Properties(("traceparent", TraceParentA));
 
-        using var scope = instrumentation.StartConsumer(ServiceBusMessaging.CreateIncoming(received, NewEntity(), deliveryCount: deliveryCount));
+        var incoming = ServiceBusMessaging.CreateIncoming(received, NewEntity(), deliveryCount: deliveryCount);
+        using var scope = instrumentation.StartConsumer(incoming);
 
-        Assert.Equal(redelivered, scope.Message.Redelivered);
+        Assert.Equal(redelivered, incoming.Redelivered);
         Assert.Equal(expected, scope.Parenting);
         if (expected == ParentingMode.Child)
         {
