@@ -15,6 +15,11 @@ namespace Messaging.Benchmarks.Soak;
 /// baggage member (<c>msg.id=i</c>); counts lost messages, trace mismatches and baggage carried between messages, and
 /// takes managed memory after a full blocking compacting GC at 10 %, 50 % and 100 % of the messages handled.
 /// </summary>
+/// <remarks>
+/// At each checkpoint the publisher pauses until every message published so far is confirmed, handled and its spans
+/// ended, so the three measurements are taken in the same state (nothing in flight) and compare like with like: taken
+/// mid-flight, the earlier ones would also count the publishes, deliveries and spans in progress at that moment.
+/// </remarks>
 internal static class SoakRunner
 {
     private static readonly double[] Checkpoints = [0.10, 0.50, 1.00];
@@ -67,21 +72,27 @@ internal static class SoakRunner
             await using var disposeChannel = channel.ConfigureAwait(false);
 
             var stopwatch = Stopwatch.StartNew();
+            var targets = Array.ConvertAll(Checkpoints, c => (int)Math.Round(options.Messages * c, MidpointRounding.AwayFromZero));
+            var pauses = new Pauses(targets.Length);
             Task publishing;
 
             // The publisher loop starts from an empty ambient context (no Activity, no baggage holder), so each message's
             // async flow creates a holder of its own when it sets its baggage.
             using (ExecutionContext.SuppressFlow())
             {
-                publishing = Task.Run(() => PublishAllAsync(channel, queue, body, options.InFlight, state));
+                publishing = Task.Run(() => PublishAllAsync(channel, queue, body, options.InFlight, state, targets, pauses));
             }
 
             for (var k = 0; k < Checkpoints.Length; k++)
             {
-                var target = (int)Math.Ceiling(options.Messages * Checkpoints[k]);
-                if (!await WaitForAsync(state, target, publishing).ConfigureAwait(false))
+                var target = targets[k];
+                if (!await pauses.WaitDrainedAsync(k, publishing).ConfigureAwait(false)
+                    || !await WaitForAsync(() => state.Distinct, target, publishing).ConfigureAwait(false)
+                    || !await WaitForAsync(() => processor.Ended, 3L * target, publishing).ConfigureAwait(false))
                 {
                     memory[k] = -1;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# checkpoint {Checkpoints[k]:P0} not reached: {state.Distinct} handled, {processor.Ended} spans ended"));
+                    pauses.ResumeAll();
                     break;
                 }
 
@@ -90,6 +101,7 @@ internal static class SoakRunner
                     CultureInfo.InvariantCulture,
                     $"{Checkpoints[k],4:P0}  {state.Distinct,8} handled  {stopwatch.Elapsed.TotalSeconds,6:0.0} s  managed after full GC {memory[k] / 1048576.0,7:0.00} MiB  "
                     + $"carry-over {state.CarryOver}  spans {processor.Ended}"));
+                pauses.Resume(k);
             }
 
             elapsed = stopwatch.Elapsed.TotalSeconds;
@@ -107,7 +119,7 @@ internal static class SoakRunner
         var distinctTraces = state.CountDistinctProducerTraces();
         var carryOver = state.CarryOver + state.ProducerBaggageWrong;
         var growth = memory[0] > 0 && memory[^1] > 0 ? (double)memory[^1] / memory[0] - 1 : double.NaN;
-        var memoryOk = !double.IsNaN(growth) && growth <= 0.10;
+        var memoryOk = !double.IsNaN(growth) && Math.Abs(growth) <= 0.10;
 
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"messages          {options.Messages} in {elapsed:0.0} s ({options.Messages / elapsed:N0} msg/s)"));
@@ -145,42 +157,63 @@ internal static class SoakRunner
         return GC.GetTotalMemory(forceFullCollection: true);
     }
 
-    private static async Task<bool> WaitForAsync(SoakState state, int target, Task publishing)
+    /// <summary>Waits until <paramref name="count"/> reaches <paramref name="target"/>; false after 30 s without progress.</summary>
+    private static async Task<bool> WaitForAsync(Func<long> count, long target, Task publishing)
     {
-        var last = -1;
-        var lastProgress = Stopwatch.StartNew();
-        while (state.Distinct < target)
+        var last = -1L;
+        var sinceProgress = Stopwatch.StartNew();
+        for (var now = count(); now < target; now = count())
         {
-            await Task.Delay(5).ConfigureAwait(false);
-            var now = state.Distinct;
-            if (now != last || !publishing.IsCompleted)
+            if (now != last)
             {
                 last = now;
-                lastProgress.Restart();
+                sinceProgress.Restart();
             }
-            else if (lastProgress.Elapsed > TimeSpan.FromSeconds(30))
+            else if (publishing.IsFaulted || sinceProgress.Elapsed > TimeSpan.FromSeconds(30))
             {
-                Console.WriteLine($"# no progress for 30 s at {now} handled");
                 return false;
             }
+
+            await Task.Delay(5).ConfigureAwait(false);
         }
 
         return true;
     }
 
-    private static async Task PublishAllAsync(IChannel channel, string queue, ReadOnlyMemory<byte> body, int inFlight, SoakState state)
+    private static async Task PublishAllAsync(
+        IChannel channel, string queue, ReadOnlyMemory<byte> body, int inFlight, SoakState state, int[] pauseAt, Pauses pauses)
     {
         using var window = new SemaphoreSlim(inFlight, inFlight);
+        var next = 0;
         for (var i = 0; i < state.Messages; i++)
         {
+            if (next < pauseAt.Length && i == pauseAt[next])
+            {
+                await PauseAsync(window, inFlight, pauses, next++).ConfigureAwait(false);
+            }
+
             await window.WaitAsync().ConfigureAwait(false);
             _ = PublishOneAsync(channel, queue, body, i, state, window);
         }
 
+        // The last checkpoint is the end of the run.
+        while (next < pauseAt.Length)
+        {
+            await PauseAsync(window, inFlight, pauses, next++).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for every publish in flight to be confirmed, reports the checkpoint drained, waits to be resumed.</summary>
+    private static async Task PauseAsync(SemaphoreSlim window, int inFlight, Pauses pauses, int checkpoint)
+    {
         for (var i = 0; i < inFlight; i++)
         {
             await window.WaitAsync().ConfigureAwait(false);
         }
+
+        pauses.Drained(checkpoint);
+        await pauses.WaitResumedAsync(checkpoint).ConfigureAwait(false);
+        window.Release(inFlight);
     }
 
     /// <summary>One message in its own async flow: its own root span and its own baggage, then the library's publish helper.</summary>
@@ -204,5 +237,32 @@ internal static class SoakRunner
         {
             window.Release();
         }
+    }
+
+    /// <summary>The hand-over between the publisher and the checkpoints: drained (publisher → runner), resumed (runner → publisher).</summary>
+    private sealed class Pauses(int count)
+    {
+        private readonly TaskCompletionSource[] _drained = Create(count);
+        private readonly TaskCompletionSource[] _resumed = Create(count);
+
+        public void Drained(int checkpoint) => _drained[checkpoint].TrySetResult();
+
+        public async Task<bool> WaitDrainedAsync(int checkpoint, Task publishing) =>
+            await Task.WhenAny(_drained[checkpoint].Task, publishing).ConfigureAwait(false) == _drained[checkpoint].Task;
+
+        public Task WaitResumedAsync(int checkpoint) => _resumed[checkpoint].Task;
+
+        public void Resume(int checkpoint) => _resumed[checkpoint].TrySetResult();
+
+        public void ResumeAll()
+        {
+            foreach (var resumed in _resumed)
+            {
+                resumed.TrySetResult();
+            }
+        }
+
+        private static TaskCompletionSource[] Create(int count) =>
+            Enumerable.Range(0, count).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
     }
 }
