@@ -159,6 +159,7 @@ internal static class EndToEndRunner
             GC.Collect();
             PeakMemory.Reset();
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var gcBefore = GcCounts.Now();
             var cpuBefore = ProcessCpu();
             sampler?.Begin(string.Create(CultureInfo.InvariantCulture, $"{Name(mode)} c={concurrency}"), messages);
             var start = Stopwatch.GetTimestamp();
@@ -168,6 +169,7 @@ internal static class EndToEndRunner
             await publishing.ConfigureAwait(false);
             sampler?.End();
             var cpu = ProcessCpu() - cpuBefore;
+            var gc = GcCounts.Now() - gcBefore;
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             var peak = PeakMemory.Peak();
 
@@ -175,12 +177,13 @@ internal static class EndToEndRunner
             var lost = messages - state.Distinct;
             var mismatches = mode is Mode.Traced or Mode.Otel ? state.CountTraceMismatches() : 0;
             var result = new TrialResult(
-                mode, concurrency, round, messages, seconds, messages / seconds, (double)allocated / messages, cpu.TotalMicroseconds / messages, peak, lost, mismatches);
+                mode, concurrency, round, messages, seconds, messages / seconds, (double)allocated / messages, cpu.TotalMicroseconds / messages, gc.Pause.TotalMicroseconds / messages, peak, lost, mismatches);
             var traced = state.CountTraced();
             var line = new StringBuilder(string.Create(
                 CultureInfo.InvariantCulture,
                 $"{(round == 0 ? "warm-up" : "round " + round),-8} {Name(mode),-6} c={concurrency,-3} {result.Throughput,9:N0} msg/s  {seconds,7:0.000} s  "
-                + $"{result.AllocatedPerMessage,7:N0} B/msg  cpu {result.CpuPerMessage,5:0.0} us/msg  peak {peak / 1048576.0,6:0.0} MiB  lost {lost}  dup {state.Duplicates}  mismatches {mismatches}"));
+                + $"{result.AllocatedPerMessage,7:N0} B/msg  cpu {result.CpuPerMessage,5:0.0} us/msg  gc {gc.Gen0}/{gc.Gen1}/{gc.Gen2} pause {result.GcPausePerMessage,4:0.00} us/msg  "
+                + $"peak {peak / 1048576.0,6:0.0} MiB  lost {lost}  dup {state.Duplicates}  mismatches {mismatches}"));
             if (processor is not null)
             {
                 line.Append(CultureInfo.InvariantCulture, $"  spans {processor.Ended}");
@@ -289,8 +292,8 @@ internal static class EndToEndRunner
         table.AppendLine();
         table.AppendLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"| mode | concurrency | msgs/s (median of {options.Rounds}) | rounds (msgs/s) | vs raw | paired vs raw (median) | allocated B/msg (median) | client CPU us/msg (median) | peak working set MiB (max) |"));
-        table.AppendLine("|---|---:|---:|---|---:|---:|---:|---:|---:|");
+            $"| mode | concurrency | msgs/s (median of {options.Rounds}) | rounds (msgs/s) | vs raw | paired vs raw (median) | allocated B/msg (median) | client CPU us/msg (median) | GC pause us/msg (median) | peak working set MiB (max) |"));
+        table.AppendLine("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
         double tracedOverRaw = double.MaxValue, quietOverRaw = double.MaxValue;
         foreach (var concurrency in options.Concurrency)
         {
@@ -313,7 +316,8 @@ internal static class EndToEndRunner
                     CultureInfo.InvariantCulture,
                     $"| {Name(mode)} | {concurrency} | {median:N0} | {string.Join(" / ", trials.Select(t => t.Throughput.ToString("N0", CultureInfo.InvariantCulture)))} | "
                     + $"{ratio:0.000} | {PairedRatio(results, mode, concurrency):0.000} | {Median(results, mode, concurrency, r => r.AllocatedPerMessage):N0} | "
-                    + $"{Median(results, mode, concurrency, r => r.CpuPerMessage):0.0} | {trials.Max(t => t.PeakWorkingSet) / 1048576.0:0.0} |"));
+                    + $"{Median(results, mode, concurrency, r => r.CpuPerMessage):0.0} | {Median(results, mode, concurrency, r => r.GcPausePerMessage):0.00} | "
+                    + $"{trials.Max(t => t.PeakWorkingSet) / 1048576.0:0.0} |"));
             }
         }
 
@@ -366,7 +370,17 @@ internal static class EndToEndRunner
         double Throughput,
         double AllocatedPerMessage,
         double CpuPerMessage,
+        double GcPausePerMessage,
         long PeakWorkingSet,
         int Lost,
         int Mismatches);
+
+    /// <summary>Garbage collections by generation and the total pause time, as the runtime counts them.</summary>
+    private readonly record struct GcCounts(int Gen0, int Gen1, int Gen2, TimeSpan Pause)
+    {
+        public static GcCounts Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+        public static GcCounts operator -(GcCounts after, GcCounts before) =>
+            new(after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2, after.Pause - before.Pause);
+    }
 }
