@@ -320,6 +320,13 @@ public sealed class MessagingInstrumentation
 
     private void ReportContextNotContinued(in IncomingMessage message)
     {
+        // A service without upstream context lands here for every message: do nothing when nobody would see it.
+        var warn = Logger.IsEnabled(LogLevel.Warning);
+        if (!warn && !Instruments.ContextMissing.Enabled)
+        {
+            return;
+        }
+
         var reason = "missing";
         foreach (var field in _traceFields)
         {
@@ -337,7 +344,7 @@ public sealed class MessagingInstrumentation
             { SemanticConventions.DestinationName, message.Destination },
         };
         Instruments.ContextMissing.Add(1, tags);
-        if (Logger.IsEnabled(LogLevel.Warning) && _throttle.ShouldLog(reason == "missing" ? "context:missing" : "context:malformed", 1, out var suppressed))
+        if (warn && _throttle.ShouldLog(reason == "missing" ? "context:missing" : "context:malformed", 1, out var suppressed))
         {
             Log.ContextNotContinued(Logger, message.Destination, reason, suppressed);
         }
