@@ -8,14 +8,19 @@ namespace Messaging;
 /// </summary>
 public sealed class ProducerScope : IDisposable
 {
-    private readonly OutgoingMessage _message;
+    // What the metric records; the scope keeps no copy of the whole message.
+    private readonly string _system;
+    private readonly string _destination;
+    private readonly string _operationName;
     private string? _errorType;
     private bool _disposed;
 
     internal ProducerScope(Activity? activity, in OutgoingMessage message)
     {
         Activity = activity;
-        _message = message;
+        _system = message.System;
+        _destination = message.Destination;
+        _operationName = message.OperationName;
     }
 
     /// <summary>Gets the PRODUCER span, or <see langword="null"/> when nothing listens or it was not sampled.</summary>
@@ -42,7 +47,7 @@ public sealed class ProducerScope : IDisposable
         Activity?.Dispose();
         if (Instruments.SentMessages.Enabled)
         {
-            Instruments.SentMessages.Add(1, Instruments.MessageTags(_message.System, _message.Destination, _message.OperationName, _errorType));
+            Instruments.SentMessages.Add(1, Instruments.MessageTags(_system, _destination, _operationName, _errorType));
         }
     }
 }
