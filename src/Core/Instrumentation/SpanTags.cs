@@ -7,8 +7,8 @@ namespace Messaging;
 /// matter to sampling (system, destination, subscription, operation, server address and port) and ask for them at span
 /// creation: those go to
 /// <see cref="ActivitySource.StartActivity(string, ActivityKind, ActivityContext, IEnumerable{KeyValuePair{string, object?}}?, IEnumerable{ActivityLink}?, DateTimeOffset)"/>
-/// as one array, shared by the spans of a destination (<see cref="SpanShape"/>), so samplers see them. The per-message ones (id, conversation, routing key, body size, delivery count)
-/// are set only on spans that record data.
+/// as one array, shared by the spans of a destination (<see cref="SpanShape"/>), so samplers see them. The
+/// per-message ones (id, conversation, routing key, body size, delivery count) are set only on spans that record data.
 /// </summary>
 internal static class SpanTags
 {

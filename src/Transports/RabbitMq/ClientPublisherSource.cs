@@ -7,47 +7,39 @@ namespace Messaging.Transports.RabbitMq;
 /// Whether RabbitMQ.Client's own publisher instrumentation may write into a message's headers. RabbitMQ.Client starts
 /// its publish span, and injects that span's context into the headers, only while its
 /// <see cref="RabbitMQActivitySource.PublisherSourceName"/> source has listeners. That source is private to
-/// RabbitMQ.Client; it is found by name through an <see cref="ActivityListener"/> that is shown every source of the
-/// process and listens to none of them, so it adds no work to any activity.
+/// RabbitMQ.Client (a static, created once); it is found by name, once, through an <see cref="ActivityListener"/> that
+/// is shown every existing source, listens to none of them and is removed right away.
 /// </summary>
 internal static class ClientPublisherSource
 {
-    private static ActivitySource? _source;
-
-    // Never disposed: it only observes which sources exist, for the life of the process.
-    private static readonly ActivityListener Observer = CreateObserver();
+    private static readonly ActivitySource? Source = Find();
 
     /// <summary>
     /// Gets a value indicating whether RabbitMQ.Client may record a publish span (and write its context into the
     /// headers): <see langword="true"/> while its publisher source has listeners, or when the source was not found.
     /// </summary>
-    public static bool MayInject
-    {
-        get
-        {
-            GC.KeepAlive(Observer);
-            return Volatile.Read(ref _source) is not { } source || source.HasListeners();
-        }
-    }
+    public static bool MayInject => Source is not { } source || source.HasListeners();
 
-    private static ActivityListener CreateObserver()
+    private static ActivitySource? Find()
     {
-        // Reading a static of RabbitMQ.Client's instrumentation creates its sources before the observer is added.
+        // Reading a static of RabbitMQ.Client's instrumentation creates its sources before they are looked for.
         _ = RabbitMQActivitySource.UseRoutingKeyAsOperationName;
-        var observer = new ActivityListener
+        ActivitySource? found = null;
+
+        // Adding a listener shows it every existing source, synchronously.
+        using var finder = new ActivityListener
         {
-            ShouldListenTo = static source =>
+            ShouldListenTo = source =>
             {
-                // The first source of that name is RabbitMQ.Client's own: it was created before the observer was added.
-                if (source.Name == RabbitMQActivitySource.PublisherSourceName)
+                if (found is null && source.Name == RabbitMQActivitySource.PublisherSourceName)
                 {
-                    Interlocked.CompareExchange(ref _source, source, null);
+                    found = source;
                 }
 
                 return false;
             },
         };
-        ActivitySource.AddActivityListener(observer);
-        return observer;
+        ActivitySource.AddActivityListener(finder);
+        return found;
     }
 }
