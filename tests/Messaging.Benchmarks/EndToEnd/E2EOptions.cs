@@ -60,7 +60,7 @@ public sealed record E2EOptions
         {
             if (!Enum.TryParse<Mode>(part, ignoreCase: true, out var mode) || !Enum.IsDefined(mode))
             {
-                throw new UsageException($"--modes takes raw, traced, quiet and otel, not '{part}'.");
+                throw new UsageException($"--modes takes raw, traced, quiet, otel and spans, not '{part}'.");
             }
 
             if (!modes.Contains(mode))

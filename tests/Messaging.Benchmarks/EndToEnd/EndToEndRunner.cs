@@ -69,7 +69,7 @@ internal static class EndToEndRunner
 
         using var sampler = options.AllocationProfile ? new AllocationSampler() : null;
         var results = new List<TrialResult>();
-        long lost = 0, mismatches = 0;
+        long lost = 0, mismatches = 0, unexpected = 0;
         if (options.Warmup > 0)
         {
             foreach (var concurrency in options.Concurrency)
@@ -79,6 +79,7 @@ internal static class EndToEndRunner
                     var warm = await RunTrialAsync(broker.Uri, connection, mode, concurrency, options.Warmup, round: 0, ids, body, options, sampler: null).ConfigureAwait(false);
                     lost += warm.Lost;
                     mismatches += warm.Mismatches;
+                    unexpected += warm.Unexpected ? 1 : 0;
                 }
             }
 
@@ -98,6 +99,7 @@ internal static class EndToEndRunner
                     results.Add(result);
                     lost += result.Lost;
                     mismatches += result.Mismatches;
+                    unexpected += result.Unexpected ? 1 : 0;
                 }
             }
         }
@@ -109,7 +111,12 @@ internal static class EndToEndRunner
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"{{\"tracedOverRaw\":{Json(tracedOverRaw)},\"quietOverRaw\":{Json(quietOverRaw)},\"lost\":{lost},\"mismatches\":{mismatches},\"messages\":{options.Messages}}}"));
-        return lost == 0 && mismatches == 0 ? 0 : 1;
+        if (unexpected > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"# {unexpected} trial(s) saw spans where none may be, or a handler without its span (lines marked UNEXPECTED)"));
+        }
+
+        return lost == 0 && mismatches == 0 && unexpected == 0 ? 0 : 1;
     }
 
     private static async Task<TrialResult> RunTrialAsync(
@@ -127,7 +134,7 @@ internal static class EndToEndRunner
         RawConsumer? raw = null;
         try
         {
-            if (mode is Mode.Traced or Mode.Otel)
+            if (mode is Mode.Traced or Mode.Otel or Mode.Spans)
             {
                 processor = new NoopProcessor();
                 provider = Tracing.CreateProvider(processor);
@@ -137,9 +144,9 @@ internal static class EndToEndRunner
                 throw new InvalidOperationException($"Something listens to '{MessagingTelemetry.ActivitySourceName}' in {mode} mode.");
             }
 
-            if (mode is Mode.Raw or Mode.Otel)
+            if (mode is Mode.Raw or Mode.Otel or Mode.Spans)
             {
-                raw = await RawConsumer.StartAsync(uri, queue, concurrency, options.Prefetch, state, handTraced: mode == Mode.Otel).ConfigureAwait(false);
+                raw = await RawConsumer.StartAsync(uri, queue, concurrency, options.Prefetch, state, mode).ConfigureAwait(false);
             }
             else
             {
@@ -192,6 +199,13 @@ internal static class EndToEndRunner
             if (mode is Mode.Raw or Mode.Quiet && traced > 0)
             {
                 line.Append(CultureInfo.InvariantCulture, $"  UNEXPECTED traced {traced}");
+                result = result with { Unexpected = true };
+            }
+
+            if (mode == Mode.Spans && traced != state.Distinct)
+            {
+                line.Append(CultureInfo.InvariantCulture, $"  UNEXPECTED handlers without a span {state.Distinct - traced}");
+                result = result with { Unexpected = true };
             }
 
             if (state.PublishFailures > 0)
@@ -373,7 +387,11 @@ internal static class EndToEndRunner
         double GcPausePerMessage,
         long PeakWorkingSet,
         int Lost,
-        int Mismatches);
+        int Mismatches)
+    {
+        /// <summary>Gets a value indicating whether the trial saw spans where none may be, or a handler without its span.</summary>
+        public bool Unexpected { get; init; }
+    }
 
     /// <summary>Garbage collections by generation and the total pause time, as the runtime counts them.</summary>
     private readonly record struct GcCounts(int Gen0, int Gen1, int Gen2, TimeSpan Pause)

@@ -51,6 +51,20 @@ internal static class HandTracing
         return headers.TryGetValue("traceparent", out var traceparent) ? traceparent as string : null;
     }
 
+    /// <summary>The <see cref="Mode.Spans"/> floor: the publish inside a bare PRODUCER span, nothing injected.</summary>
+    public static async Task PublishInBareSpanAsync(IChannel channel, string queue, string sendName, BasicProperties properties, ReadOnlyMemory<byte> body)
+    {
+        using var activity = Tracing.BenchSource.StartActivity(sendName, ActivityKind.Producer);
+        await channel.BasicPublishAsync(string.Empty, queue, mandatory: false, properties, body).ConfigureAwait(false);
+    }
+
+    /// <summary>The <see cref="Mode.Spans"/> floor: <paramref name="handler"/> inside a bare CONSUMER span, nothing extracted.</summary>
+    public static async Task ConsumeInBareSpanAsync(string processName, Func<Task> handler)
+    {
+        using var activity = Tracing.BenchSource.StartActivity(processName, ActivityKind.Consumer);
+        await handler().ConfigureAwait(false);
+    }
+
     /// <summary>Runs <paramref name="handler"/> inside a CONSUMER span continuing the message's context.</summary>
     public static async Task ConsumeAsync(BasicDeliverEventArgs delivery, string queue, string processName, AmqpTcpEndpoint endpoint, Func<Task> handler)
     {

@@ -18,4 +18,12 @@ public enum Mode
     /// provider as traced. What tracing costs at a minimum; traced vs otel is the library's own overhead.
     /// </summary>
     Otel,
+
+    /// <summary>
+    /// Floor reference, opt-in (<c>--modes raw,traced,spans</c>): raw's publisher and consumer with only the two spans
+    /// per message — a PRODUCER span around the publish and a CONSUMER span around the handler — without attributes,
+    /// propagation or baggage, same tracer provider as traced. The least that recording both spans costs here, whoever
+    /// writes the instrumentation; the consumer span is a new root, so trace continuity is not checked.
+    /// </summary>
+    Spans,
 }

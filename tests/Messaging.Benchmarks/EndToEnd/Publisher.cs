@@ -5,7 +5,7 @@ namespace Messaging.Benchmarks.EndToEnd;
 /// <summary>
 /// The publisher, identical in every mode but for the one call that sends: up to <c>inFlight</c> publishes await
 /// their broker confirm at once (a <see cref="SemaphoreSlim"/> window), on one channel with confirm tracking and no
-/// client-side rate limiter. Raw calls <c>BasicPublishAsync</c> (otel: the same, instrumented by hand); traced and quiet call the library's
+/// client-side rate limiter. Raw calls <c>BasicPublishAsync</c> (otel and spans: the same, instrumented by hand); traced and quiet call the library's
 /// <c>PublishWithContextAsync</c>. Every message gets fresh properties with its id (its index) and transient delivery.
 /// </summary>
 internal sealed class Publisher(IChannel channel, Mode mode, string queue, string[] ids, ReadOnlyMemory<byte> body, int inFlight, TrialState state) : IDisposable
@@ -40,6 +40,10 @@ internal sealed class Publisher(IChannel channel, Mode mode, string queue, strin
             if (mode == Mode.Raw)
             {
                 await channel.BasicPublishAsync(string.Empty, queue, mandatory: false, properties, body).ConfigureAwait(false);
+            }
+            else if (mode == Mode.Spans)
+            {
+                await HandTracing.PublishInBareSpanAsync(channel, queue, _sendName, properties, body).ConfigureAwait(false);
             }
             else if (mode == Mode.Otel)
             {

@@ -6,7 +6,7 @@ using RabbitMQ.Client.Events;
 namespace Messaging.Benchmarks.EndToEnd;
 
 /// <summary>
-/// The raw mode's consumer: RabbitMQ.Client only — its own connection, a channel with the same dispatch concurrency
+/// The raw mode's consumer (also otel's and spans', instrumented by hand): RabbitMQ.Client only — its own connection, a channel with the same dispatch concurrency
 /// and prefetch as the worker's, an AsyncEventingBasicConsumer with manual ack after the (trivial) handler.
 /// </summary>
 internal sealed class RawConsumer : IAsyncDisposable
@@ -21,7 +21,7 @@ internal sealed class RawConsumer : IAsyncDisposable
         _channel = channel;
     }
 
-    public static async Task<RawConsumer> StartAsync(Uri uri, string queue, int concurrency, int prefetch, TrialState state, bool handTraced)
+    public static async Task<RawConsumer> StartAsync(Uri uri, string queue, int concurrency, int prefetch, TrialState state, Mode mode)
     {
         var factory = new ConnectionFactory
         {
@@ -39,11 +39,16 @@ internal sealed class RawConsumer : IAsyncDisposable
         await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: null).ConfigureAwait(false);
         await channel.BasicQosAsync(0, (ushort)prefetch, global: false).ConfigureAwait(false);
         var consumer = new AsyncEventingBasicConsumer(channel);
-        if (handTraced)
+        if (mode == Mode.Otel)
         {
             var processName = "process " + queue;
             var endpoint = connection.Endpoint;
             consumer.ReceivedAsync += (_, delivery) => HandTracing.ConsumeAsync(delivery, queue, processName, endpoint, () => HandleAsync(channel, delivery, state));
+        }
+        else if (mode == Mode.Spans)
+        {
+            var processName = "process " + queue;
+            consumer.ReceivedAsync += (_, delivery) => HandTracing.ConsumeInBareSpanAsync(processName, () => HandleAsync(channel, delivery, state));
         }
         else
         {
