@@ -28,6 +28,7 @@ public sealed class MessagingInstrumentation
     private readonly LogThrottle _throttle;
     private readonly BaggageFilter.DropHandler _outboundDrop;
     private readonly BaggageFilter.DropHandler _inboundDrop;
+    private readonly bool _silentWithoutContext;
 
     /// <summary>Creates an instrumentation from options.</summary>
     /// <param name="options">The options; <see langword="null"/> for the defaults. Validated here.</param>
@@ -55,6 +56,7 @@ public sealed class MessagingInstrumentation
         _throttle = new LogThrottle(TimeProvider, TimeSpan.FromMinutes(1));
         _outboundDrop = (reason, count) => ReportBaggageDrop("outbound", reason, count);
         _inboundDrop = (reason, count) => ReportBaggageDrop("inbound", reason, count);
+        _silentWithoutContext = PropagationHelpers.WritesNothingWithoutContext(Propagator);
     }
 
     /// <summary>
@@ -86,6 +88,22 @@ public sealed class MessagingInstrumentation
     internal BaggageTelemetry BaggageTelemetry { get; }
 
     internal TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether <see cref="StartProducer"/> would, at this moment, record nothing and write
+    /// nothing: nothing listens to the library's spans or to the metrics a send records, there is neither a current
+    /// <see cref="Activity"/> nor current baggage, and <see cref="Propagator"/> is made of the library's propagators
+    /// (which write nothing without a context). A transport may then send a message that has no headers as it is —
+    /// no header table, no scope — and only a message's existing headers still need <see cref="StartProducer"/>
+    /// (stale propagation headers are removed from them).
+    /// </summary>
+    public bool CanSkipProducer =>
+        _silentWithoutContext
+        && !MessagingTelemetry.Source.HasListeners()
+        && !Instruments.SentMessages.Enabled
+        && !Instruments.HeaderSize.Enabled
+        && Activity.Current is null
+        && Baggage.Current.Count == 0;
 
     /// <summary>
     /// Starts a PRODUCER span <c>send {destination}</c> (when anything listens) and injects context into

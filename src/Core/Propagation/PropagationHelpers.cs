@@ -2,12 +2,24 @@ using System.Buffers;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using OpenTelemetry.Context.Propagation;
 
 namespace Messaging.Propagation;
 
 /// <summary>Span-based helpers shared by the propagators. Nothing here allocates on the success path.</summary>
 internal static class PropagationHelpers
 {
+    /// <summary>
+    /// Whether <paramref name="propagator"/> is known to write nothing for an invalid context and empty baggage: the
+    /// library's own (sealed) propagators and composites of them. A foreign propagator might write anyway.
+    /// </summary>
+    public static bool WritesNothingWithoutContext(TextMapPropagator propagator) => propagator switch
+    {
+        W3CTraceContextPropagator or W3CBaggagePropagator or B3Propagator or NoopPropagator => true,
+        CompositePropagator composite => composite.Propagators.All(WritesNothingWithoutContext),
+        _ => false,
+    };
+
     /// <summary>How many values a getter returned for one header.</summary>
     internal enum ValueCount
     {

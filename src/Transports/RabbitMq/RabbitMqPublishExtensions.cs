@@ -23,12 +23,14 @@ public static class RabbitMqPublishExtensions
         => channel.PublishWithContextAsync(exchange, routingKey, body, new BasicProperties { Persistent = true }, mandatory: false, instrumentation: null, cancellationToken);
 
     /// <summary>
-    /// Publishes <paramref name="body"/> with context. The properties' headers are created when absent and headers
-    /// you set are kept; trace headers already present are replaced by the current context. A message id is
+    /// Publishes <paramref name="body"/> with context. Headers you set are kept; trace headers already present are
+    /// replaced by the current context. When the properties have no headers and there is context to carry, a header
+    /// table is created for it and left on the properties afterwards; when there is nothing to carry or record (see
+    /// <see cref="Messaging.MessagingInstrumentation.CanSkipProducer"/>) the message is sent as it is. A message id is
     /// assigned when none is set.
     /// </summary>
     /// <remarks>
-    /// The returned <see cref="ValueTask"/> reuses pooled state: await it (or call <see cref="ValueTask.AsTask"/>)
+    /// The returned <see cref="ValueTask"/> may reuse pooled state: await it (or call <see cref="ValueTask.AsTask"/>)
     /// exactly once, as with any <see cref="ValueTask"/>.
     /// </remarks>
     /// <param name="channel">The channel.</param>
@@ -40,8 +42,7 @@ public static class RabbitMqPublishExtensions
     /// <param name="instrumentation">The propagation engine; <see cref="Messaging.MessagingInstrumentation.Default"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the publish.</param>
     /// <returns>A task that completes when the message was sent (and confirmed, with confirms enabled).</returns>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // one publish per message: reuse the state machine box
-    public static async ValueTask PublishWithContextAsync(
+    public static ValueTask PublishWithContextAsync(
         this IChannel channel,
         string exchange,
         string routingKey,
@@ -58,36 +59,16 @@ public static class RabbitMqPublishExtensions
         instrumentation ??= Messaging.MessagingInstrumentation.Default;
 
         properties.MessageId ??= Guid.NewGuid().ToString("N");
-        var userHeaders = properties.Headers;
-        var headers = userHeaders ?? new Dictionary<string, object?>(StringComparer.Ordinal);
-        var message = RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length);
-        using var scope = instrumentation.StartProducer(message, RabbitMqHeaders.CreateCarrier(headers));
 
-        // RabbitMQ.Client's own publish span, while something listens to it, writes its context into the headers: guard
-        // ours then. Otherwise the table goes out as is (a wrapper would also cost RabbitMQ.Client its fast path for
-        // writing a Dictionary). A listener added during this very publish sees our headers replaced by the context of
-        // its span, which is a child of the PRODUCER span, so the message stays in the same trace.
-        if (ClientPublisherSource.MayInject)
+        // Nothing to carry and nothing to record (no listener, no ambient context): send as the bare client would,
+        // without a header table, a scope or a state machine of ours. While RabbitMQ.Client's own publisher source has
+        // listeners, the full path below keeps its usual behaviour.
+        if (properties.Headers is null && !ClientPublisherSource.MayInject && instrumentation.CanSkipProducer)
         {
-            properties.Headers = new ProtectedHeaders(headers, instrumentation.PropagationHeaders);
+            return channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken);
         }
-        else
-        {
-            properties.Headers = headers;
-        }
-        try
-        {
-            await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            scope.RecordException(ex);
-            throw;
-        }
-        finally
-        {
-            properties.Headers = headers;
-        }
+
+        return PublishWithScopeAsync(channel, exchange, routingKey, body, properties, mandatory, instrumentation, cancellationToken);
     }
 
     /// <summary>Serialises <paramref name="message"/> (JSON by default) and publishes it with context; see the body overload.</summary>
@@ -117,5 +98,49 @@ public static class RabbitMqPublishExtensions
         properties ??= new BasicProperties { Persistent = true };
         properties.ContentType ??= serializer.ContentType;
         return channel.PublishWithContextAsync(exchange, routingKey, serializer.Serialize(message), properties, mandatory, instrumentation, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // one publish per message: reuse the state machine box
+    private static async ValueTask PublishWithScopeAsync(
+        IChannel channel,
+        string exchange,
+        string routingKey,
+        ReadOnlyMemory<byte> body,
+        BasicProperties properties,
+        bool mandatory,
+        Messaging.MessagingInstrumentation instrumentation,
+        CancellationToken cancellationToken)
+    {
+        var userHeaders = properties.Headers;
+        var headers = userHeaders ?? new Dictionary<string, object?>(StringComparer.Ordinal);
+        var message = RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length);
+        using var scope = instrumentation.StartProducer(message, RabbitMqHeaders.CreateCarrier(headers));
+
+        // RabbitMQ.Client's own publish span, while something listens to it, writes its context into the headers: guard
+        // ours then. Otherwise the table goes out as is (a wrapper would also cost RabbitMQ.Client its fast path for
+        // writing a Dictionary). A listener added during this very publish sees our headers replaced by the context of
+        // its span, which is a child of the PRODUCER span, so the message stays in the same trace.
+        if (ClientPublisherSource.MayInject)
+        {
+            properties.Headers = new ProtectedHeaders(headers, instrumentation.PropagationHeaders);
+        }
+        else
+        {
+            properties.Headers = headers;
+        }
+
+        try
+        {
+            await channel.BasicPublishAsync(exchange, routingKey, mandatory, properties, body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            scope.RecordException(ex);
+            throw;
+        }
+        finally
+        {
+            properties.Headers = headers;
+        }
     }
 }

@@ -279,6 +279,73 @@ public sealed class ProducerScopeTests
         Assert.Null(sent.Tag("error.type"));
     }
 
+    // ---- nothing to do ----------------------------------------------------------------------------------------
+
+    [Fact]
+    public void CanSkipProducer_holds_only_while_nothing_listens_and_there_is_no_context_to_carry()
+    {
+        AssertNothingListensToTheLibrary();
+        Assert.Null(Activity.Current);
+        var instrumentation = Instrumentation();
+        Assert.True(instrumentation.CanSkipProducer);
+
+        // What it promises: StartProducer would create no span and write nothing.
+        var headers = Headers();
+        using (var scope = instrumentation.StartProducer(new OutgoingMessage(TestSystem, UniqueDestination()), new DictionaryHeaderCarrier(headers)))
+        {
+            Assert.Null(scope.Activity);
+        }
+
+        Assert.Empty(headers);
+
+        // An ambient span, even one that nothing records, is context to carry.
+        using (new Activity("upstream").Start())
+        {
+            Assert.False(instrumentation.CanSkipProducer);
+        }
+
+        var previous = Baggage.Current;
+        Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["tenant"] = "t-1" });
+        try
+        {
+            Assert.False(instrumentation.CanSkipProducer);
+        }
+        finally
+        {
+            Baggage.Current = previous;
+        }
+
+        using (ActivityCollector.For(UniqueDestination()))
+        {
+            Assert.False(instrumentation.CanSkipProducer);
+        }
+
+        using (new MetricRecorder(SentMessages))
+        {
+            Assert.False(instrumentation.CanSkipProducer);
+        }
+
+        using (new MetricRecorder("messaging.propagation.header.size"))
+        {
+            Assert.False(instrumentation.CanSkipProducer);
+        }
+
+        Assert.True(instrumentation.CanSkipProducer);
+    }
+
+    [Fact]
+    public void CanSkipProducer_never_holds_with_a_propagator_that_is_not_the_librarys()
+    {
+        AssertNothingListensToTheLibrary();
+        Assert.True(Instrumentation(o => o.Propagator = global::Messaging.Propagation.MessagingPropagators.Parse("b3,tracecontext,baggage")).CanSkipProducer);
+        Assert.True(Instrumentation(o => o.Propagator = global::Messaging.Propagation.MessagingPropagators.Parse("none")).CanSkipProducer);
+
+        // A foreign propagator may write something even without a context: always the full path.
+        Assert.False(Instrumentation(o => o.Propagator = new OpenTelemetry.Context.Propagation.TraceContextPropagator()).CanSkipProducer);
+        Assert.False(Instrumentation(o => o.Propagator = new global::Messaging.Propagation.CompositePropagator(
+            new global::Messaging.Propagation.W3CTraceContextPropagator(), new OpenTelemetry.Context.Propagation.BaggagePropagator())).CanSkipProducer);
+    }
+
     // ---- inject does not depend on sampling ----------------------------------------------------------------
 
     [Fact]
