@@ -111,8 +111,7 @@ public static class RabbitMqPublishExtensions
         Messaging.MessagingInstrumentation instrumentation,
         CancellationToken cancellationToken)
     {
-        var userHeaders = properties.Headers;
-        var headers = userHeaders ?? new Dictionary<string, object?>(StringComparer.Ordinal);
+        var headers = properties.Headers ?? new Dictionary<string, object?>(StringComparer.Ordinal);
         var message = RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length);
         using var scope = instrumentation.StartProducer(message, RabbitMqHeaders.CreateCarrier(headers));
 
@@ -120,14 +119,7 @@ public static class RabbitMqPublishExtensions
         // ours then. Otherwise the table goes out as is (a wrapper would also cost RabbitMQ.Client its fast path for
         // writing a Dictionary). A listener added during this very publish sees our headers replaced by the context of
         // its span, which is a child of the PRODUCER span, so the message stays in the same trace.
-        if (ClientPublisherSource.MayInject)
-        {
-            properties.Headers = new ProtectedHeaders(headers, instrumentation.PropagationHeaders);
-        }
-        else
-        {
-            properties.Headers = headers;
-        }
+        properties.Headers = ClientPublisherSource.MayInject ? new ProtectedHeaders(headers, instrumentation.PropagationHeaders) : headers;
 
         try
         {
