@@ -9,7 +9,12 @@ namespace Messaging;
 /// The state of the logging scope the worker opens around each handler attempt: trace id, span id, message id,
 /// destination and allow-listed baggage. Values are formatted only when a logging provider reads them.
 /// </summary>
-internal sealed class MessageLogScope : IReadOnlyList<KeyValuePair<string, object?>>
+/// <remarks>
+/// A struct: <see cref="Microsoft.Extensions.Logging.ILogger.BeginScope{TState}(TState)"/> is generic, so a logger
+/// without any provider that takes scopes never boxes it, and the scope costs no allocation. A provider that keeps
+/// scopes boxes it once, as it would have held a class instance.
+/// </remarks>
+internal readonly struct MessageLogScope : IReadOnlyList<KeyValuePair<string, object?>>
 {
     private readonly Activity? _activity;
     private readonly string? _messageId;
