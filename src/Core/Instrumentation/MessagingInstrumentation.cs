@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Diagnostics;
 using Messaging.Propagation;
@@ -23,8 +22,8 @@ public sealed class MessagingInstrumentation
     private readonly BaggageFilter _inbound;
     private readonly string[] _traceFields;
     private readonly string[] _allFields;
-    private readonly ConcurrentDictionary<string, SpanShape> _sendShapes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SpanShape> _processShapes = new(StringComparer.Ordinal);
+    private readonly SpanShape.Cache _sendShapes = new(SemanticConventions.OperationTypeSend);
+    private readonly SpanShape.Cache _processShapes = new(SemanticConventions.OperationTypeProcess);
     private readonly LogThrottle _throttle;
     private readonly BaggageFilter.DropHandler _outboundDrop;
     private readonly BaggageFilter.DropHandler _inboundDrop;
@@ -124,7 +123,7 @@ public sealed class MessagingInstrumentation
         Activity? activity = null;
         if (source.HasListeners())
         {
-            var shape = SpanShape.Producer(_sendShapes, message);
+            var shape = _sendShapes.For(message);
             activity = source.StartActivity(shape.Name, ActivityKind.Producer, parentContext: default, shape.SamplingTags);
         }
 
@@ -246,7 +245,7 @@ public sealed class MessagingInstrumentation
             activity = null;
             if (source.HasListeners())
             {
-                var shape = SpanShape.Consumer(_processShapes, message);
+                var shape = _processShapes.For(message);
                 activity = source.StartActivity(shape.Name, ActivityKind.Consumer, parent, shape.SamplingTags, links);
             }
 

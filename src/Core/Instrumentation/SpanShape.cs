@@ -6,62 +6,81 @@ namespace Messaging;
 /// What every span of one destination has in common: its name and the sampling-relevant attributes passed to
 /// <see cref="System.Diagnostics.ActivitySource"/> at creation. A worker or publisher sends its messages to a handful
 /// of destinations with the same system, operation and server, so the name and the attribute array are built once per
-/// destination and shared by its spans instead of being allocated for each message.
+/// destination and shared by its spans instead of being allocated for each message (<see cref="Cache"/>).
 /// </summary>
 /// <remarks>
 /// Sharing the array is safe because nothing writes to it: the activity copies the attributes into its own list, and
 /// a sampler receives them as a read-only sequence whose values are the same for every span of the destination.
 /// </remarks>
 internal sealed class SpanShape(
-    string name, KeyValuePair<string, object?>[] samplingTags, string system, string operationName, string? subscription, string? serverAddress, int? serverPort)
+    string destination, string name, KeyValuePair<string, object?>[] samplingTags, string system, string operationName, string? subscription, string? serverAddress, int? serverPort)
 {
-    // Destinations are few; the bound only guards against a caller passing per-message names.
-    private const int MaxCached = 1024;
-
     /// <summary>Gets the span name, <c>{operation type} {destination}</c>.</summary>
     public string Name { get; } = name;
 
     /// <summary>Gets the attributes for span creation; never written to.</summary>
     public KeyValuePair<string, object?>[] SamplingTags { get; } = samplingTags;
 
-    /// <summary>The shape of a PRODUCER span for <paramref name="message"/>, from <paramref name="cache"/> when it matches.</summary>
-    public static SpanShape Producer(ConcurrentDictionary<string, SpanShape> cache, in OutgoingMessage message) =>
-        Get(cache, SemanticConventions.OperationTypeSend, message.System, message.Destination, message.OperationName, subscription: null, message.ServerAddress, message.ServerPort);
-
-    /// <summary>The shape of a CONSUMER span for <paramref name="message"/>, from <paramref name="cache"/> when it matches.</summary>
-    public static SpanShape Consumer(ConcurrentDictionary<string, SpanShape> cache, in IncomingMessage message) =>
-        Get(cache, SemanticConventions.OperationTypeProcess, message.System, message.Destination, message.OperationName, message.Subscription, message.ServerAddress, message.ServerPort);
-
-    private static SpanShape Get(
-        ConcurrentDictionary<string, SpanShape> cache, string operationType, string system, string destination, string operationName, string? subscription, string? serverAddress, int? serverPort)
-    {
-        if (cache.TryGetValue(destination, out var shape) && shape.Matches(system, operationName, subscription, serverAddress, serverPort))
-        {
-            return shape;
-        }
-
-        shape = new SpanShape(
-            string.IsNullOrEmpty(destination) ? operationType : operationType + " " + destination,
-            SpanTags.Sampling(system, destination, operationType, operationName, subscription, serverAddress, serverPort),
-            system,
-            operationName,
-            subscription,
-            serverAddress,
-            serverPort);
-
-        // The latest shape of a destination wins: a destination whose other attributes vary per message is rebuilt each time, as without a cache.
-        if (cache.Count < MaxCached || cache.ContainsKey(destination))
-        {
-            cache[destination] = shape;
-        }
-
-        return shape;
-    }
-
-    private bool Matches(string otherSystem, string otherOperationName, string? otherSubscription, string? otherServerAddress, int? otherServerPort) =>
-        string.Equals(system, otherSystem, StringComparison.Ordinal)
+    private bool Matches(string otherDestination, string otherSystem, string otherOperationName, string? otherSubscription, string? otherServerAddress, int? otherServerPort) =>
+        string.Equals(destination, otherDestination, StringComparison.Ordinal)
+        && string.Equals(system, otherSystem, StringComparison.Ordinal)
         && string.Equals(operationName, otherOperationName, StringComparison.Ordinal)
         && string.Equals(subscription, otherSubscription, StringComparison.Ordinal)
         && string.Equals(serverAddress, otherServerAddress, StringComparison.Ordinal)
         && serverPort == otherServerPort;
+
+    /// <summary>
+    /// The shapes of one span kind, by destination. A worker or publisher usually sends every message to the same
+    /// destination, so the shape used last is checked before the dictionary (no hash of the destination per span).
+    /// </summary>
+    /// <param name="operationType">The operation type of the kind: <c>send</c> or <c>process</c>.</param>
+    internal sealed class Cache(string operationType)
+    {
+        // Destinations are few; the bound only guards against a caller passing per-message names.
+        private const int MaxCached = 1024;
+
+        private readonly ConcurrentDictionary<string, SpanShape> _byDestination = new(StringComparer.Ordinal);
+
+        // Written and read without a lock: a reference is read whole, and a stale one only costs the dictionary lookup.
+        private SpanShape? _last;
+
+        /// <summary>The shape of a PRODUCER span for <paramref name="message"/>.</summary>
+        public SpanShape For(in OutgoingMessage message) =>
+            Get(message.System, message.Destination, message.OperationName, subscription: null, message.ServerAddress, message.ServerPort);
+
+        /// <summary>The shape of a CONSUMER span for <paramref name="message"/>.</summary>
+        public SpanShape For(in IncomingMessage message) =>
+            Get(message.System, message.Destination, message.OperationName, message.Subscription, message.ServerAddress, message.ServerPort);
+
+        private SpanShape Get(string system, string destination, string operationName, string? subscription, string? serverAddress, int? serverPort)
+        {
+            var last = _last;
+            if (last is not null && last.Matches(destination, system, operationName, subscription, serverAddress, serverPort))
+            {
+                return last;
+            }
+
+            if (!_byDestination.TryGetValue(destination, out var shape) || !shape.Matches(destination, system, operationName, subscription, serverAddress, serverPort))
+            {
+                shape = new SpanShape(
+                    destination,
+                    string.IsNullOrEmpty(destination) ? operationType : operationType + " " + destination,
+                    SpanTags.Sampling(system, destination, operationType, operationName, subscription, serverAddress, serverPort),
+                    system,
+                    operationName,
+                    subscription,
+                    serverAddress,
+                    serverPort);
+
+                // The latest shape of a destination wins: a destination whose other attributes vary per message is rebuilt each time, as without a cache.
+                if (_byDestination.Count < MaxCached || _byDestination.ContainsKey(destination))
+                {
+                    _byDestination[destination] = shape;
+                }
+            }
+
+            _last = shape;
+            return shape;
+        }
+    }
 }

@@ -160,6 +160,39 @@ public sealed class ProducerScopeTests
     }
 
     [Fact]
+    public void Spans_alternating_between_destinations_are_named_and_tagged_for_their_own_destination()
+    {
+        var first = UniqueDestination("orders");
+        var second = UniqueDestination("invoices");
+        using var collector = new ActivityCollector(ActivitySamplingResult.AllDataAndRecorded, "send " + first, "process " + first, "send " + second, "process " + second);
+        var instrumentation = new MessagingInstrumentation();
+        var destinations = new[] { first, first, second, first, second, second };
+        foreach (var destination in destinations)
+        {
+            using (instrumentation.StartProducer(new OutgoingMessage("rabbitmq", destination), new DictionaryHeaderCarrier(new Dictionary<string, object?>())))
+            {
+            }
+
+            using (instrumentation.StartConsumer(new IncomingMessage("rabbitmq", destination, new DictionaryHeaderCarrier(Headers()))))
+            {
+            }
+        }
+
+        var spans = collector.Stopped.ToList();
+        Assert.Equal(2 * destinations.Length, spans.Count);
+        for (var i = 0; i < destinations.Length; i++)
+        {
+            var (send, process) = (spans[2 * i], spans[(2 * i) + 1]);
+            Assert.Equal("send " + destinations[i], send.DisplayName);
+            Assert.Equal(destinations[i], send.GetTagItem("messaging.destination.name"));
+            Assert.Equal("send", send.GetTagItem("messaging.operation.type"));
+            Assert.Equal("process " + destinations[i], process.DisplayName);
+            Assert.Equal(destinations[i], process.GetTagItem("messaging.destination.name"));
+            Assert.Equal("process", process.GetTagItem("messaging.operation.type"));
+        }
+    }
+
+    [Fact]
     public void Producer_span_is_named_send_destination_with_kind_producer_and_semconv_tags()
     {
         var destination = UniqueDestination("orders");
