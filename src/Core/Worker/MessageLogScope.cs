@@ -11,8 +11,8 @@ namespace Messaging;
 /// </summary>
 /// <remarks>
 /// A struct: <see cref="Microsoft.Extensions.Logging.ILogger.BeginScope{TState}(TState)"/> is generic, so a logger
-/// without any provider that takes scopes never boxes it, and the scope costs no allocation. A provider that keeps
-/// scopes boxes it once, as it would have held a class instance.
+/// without any provider that takes scopes never boxes it, and the state costs no allocation (the logger's own scope
+/// object aside). A provider that keeps scopes boxes it once, as it would have held a class instance.
 /// </remarks>
 internal readonly struct MessageLogScope : IReadOnlyList<KeyValuePair<string, object?>>
 {
