@@ -68,9 +68,9 @@ internal static partial class ConsumerApp
         }
         else
         {
+            builder.Services.AddRabbitMqConnection(o => o.Uri = settings.Uri);
             builder.Services.AddRabbitMqConsumerWorker<RabbitMqOrderWorker>(o =>
             {
-                o.Uri = settings.Uri;
                 o.Queue = settings.Queue;
                 o.Parenting = settings.Parenting;
                 if (settings.Count is not null)

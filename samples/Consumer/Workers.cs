@@ -4,14 +4,14 @@ using Messaging.Transports.RabbitMq;
 namespace Messaging.Samples.Consumer;
 
 /// <summary>The RabbitMQ worker: the library receives, traces, settles and recovers; this only handles.</summary>
-internal sealed class RabbitMqOrderWorker(OrderHandler handler) : RabbitMqConsumerWorker<Order>
+internal sealed class RabbitMqOrderWorker(RabbitMqWorkerContext context, OrderHandler handler) : RabbitMqConsumerWorker<Order>(context)
 {
     protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken) =>
         handler.HandleAsync(message, cancellationToken);
 }
 
 /// <summary>The same worker on the in-process broker (the demo).</summary>
-internal sealed class InMemoryOrderWorker(OrderHandler handler) : InMemoryConsumerWorker<Order>
+internal sealed class InMemoryOrderWorker(InMemoryWorkerContext context, OrderHandler handler) : InMemoryConsumerWorker<Order>(context)
 {
     protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken) =>
         handler.HandleAsync(message, cancellationToken);

@@ -1,17 +1,18 @@
 using Messaging;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the library's services and consumer workers.</summary>
+/// <summary>Registers the application's propagation engine.</summary>
 public static class MessagingServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers a singleton <see cref="MessagingInstrumentation"/> built from <see cref="MessagingOptions"/> (for
-    /// producers: pass it to the publish helpers). Calling it again only adds configuration.
+    /// Registers the application's one <see cref="MessagingInstrumentation"/>, built from <see cref="MessagingOptions"/>
+    /// and validated on start; every worker and publisher of the application uses it. Idempotent: calling it again
+    /// only adds configuration. Transports' registrations call it for you.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Configures the options.</param>
@@ -25,73 +26,40 @@ public static class MessagingServiceCollectionExtensions
             builder.Configure(configure);
         }
 
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator<MessagingOptions>>());
-        builder.ValidateOnStart();
-        services.TryAddSingleton(static sp => new MessagingInstrumentation(
-            sp.GetRequiredService<IOptions<MessagingOptions>>().Value,
-            sp.GetService<ILoggerFactory>(),
-            sp.GetService<TimeProvider>()));
+        if (!services.Any(static d => d.ServiceType == typeof(MessagingInstrumentation)))
+        {
+            builder.ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>());
+            services.TryAddSingleton(static sp => new MessagingInstrumentation(
+                sp.GetRequiredService<IOptions<MessagingOptions>>().Value,
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<TimeProvider>()));
+        }
+
         return services;
     }
 
     /// <summary>
-    /// Registers <typeparamref name="TWorker"/> as a hosted service with options of type
-    /// <typeparamref name="TOptions"/> named after the worker type, validated on start. Idempotent: registering the
-    /// same worker again adds configuration, not a second worker. Transports call this from their own
-    /// <c>Add…ConsumerWorker</c> methods.
+    /// Registers the application's <see cref="MessagingInstrumentation"/> with options bound from
+    /// <paramref name="configuration"/> (for example <c>builder.Configuration.GetSection("Messaging")</c>); see
+    /// <see cref="AddMessaging(IServiceCollection, Action{MessagingOptions}?)"/>.
     /// </summary>
-    /// <typeparam name="TWorker">The worker.</typeparam>
-    /// <typeparam name="TOptions">The worker's options type.</typeparam>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Configures the worker's options.</param>
+    /// <param name="configuration">The configuration section holding the options.</param>
+    /// <param name="configure">Configures the options after binding (delegates, propagators).</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddConsumerWorker<TWorker, TOptions>(this IServiceCollection services, Action<TOptions>? configure = null)
-        where TWorker : ConsumerWorker
-        where TOptions : ConsumerWorkerOptions
+    public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration, Action<MessagingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var name = typeof(TWorker).FullName ?? typeof(TWorker).Name;
-        var builder = services.AddOptions<TOptions>(name);
-        if (configure is not null)
-        {
-            builder.Configure(configure);
-        }
-
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, MessagingOptionsValidator<TOptions>>());
-        builder.ValidateOnStart();
-        services.TryAddSingleton(sp =>
-        {
-            var worker = ActivatorUtilities.CreateInstance<TWorker>(sp);
-            worker.Initialize(name, sp.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name), sp);
-            return worker;
-        });
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TWorker>(static sp => sp.GetRequiredService<TWorker>()));
-        return services;
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<MessagingOptions>().Bind(configuration);
+        ConfigurationPaths.Remember(services, typeof(MessagingOptions), Options.Options.DefaultName, configuration);
+        return services.AddMessaging(configure);
     }
 
-    /// <summary>Registers a worker whose options are plain <see cref="ConsumerWorkerOptions"/>; see <see cref="AddConsumerWorker{TWorker, TOptions}"/>.</summary>
-    /// <typeparam name="TWorker">The worker.</typeparam>
-    /// <param name="services">The services.</param>
-    /// <param name="configure">Configures the worker's options.</param>
-    /// <returns>The services.</returns>
-    public static IServiceCollection AddConsumerWorker<TWorker>(this IServiceCollection services, Action<ConsumerWorkerOptions>? configure = null)
-        where TWorker : ConsumerWorker
-        => services.AddConsumerWorker<TWorker, ConsumerWorkerOptions>(configure);
-
-    private sealed class MessagingOptionsValidator<TOptions> : IValidateOptions<TOptions>
-        where TOptions : MessagingOptions
+    private sealed class MessagingOptionsValidator(IServiceProvider services) : IValidateOptions<MessagingOptions>
     {
-        public ValidateOptionsResult Validate(string? name, TOptions options)
-        {
-            try
-            {
-                options.Validate();
-                return ValidateOptionsResult.Success;
-            }
-            catch (ArgumentException ex)
-            {
-                return ValidateOptionsResult.Fail($"Invalid {typeof(TOptions).Name} '{name}': {ex.Message}");
-            }
-        }
+        public ValidateOptionsResult Validate(string? name, MessagingOptions options) =>
+            ConfigurationPaths.Result(services, typeof(MessagingOptions), name ?? Options.Options.DefaultName, OptionsErrors.Collect(options.Validate));
     }
 }

@@ -103,7 +103,7 @@ public sealed class ConsumerScope : IDisposable
     private void RecordMetrics()
     {
         var durationEnabled = Instruments.ProcessDuration.Enabled;
-        if (!durationEnabled && !Instruments.ConsumedMessages.Enabled)
+        if (!_owner.Metrics || (!durationEnabled && !Instruments.ConsumedMessages.Enabled))
         {
             return;
         }

@@ -28,6 +28,7 @@ public sealed class MessagingInstrumentation
     private readonly BaggageFilter.DropHandler _outboundDrop;
     private readonly BaggageFilter.DropHandler _inboundDrop;
     private readonly bool _silentWithoutContext;
+    private readonly bool _tracing;
 
     /// <summary>Creates an instrumentation from options.</summary>
     /// <param name="options">The options; <see langword="null"/> for the defaults. Validated here.</param>
@@ -56,6 +57,9 @@ public sealed class MessagingInstrumentation
         _outboundDrop = (reason, count) => ReportBaggageDrop("outbound", reason, count);
         _inboundDrop = (reason, count) => ReportBaggageDrop("inbound", reason, count);
         _silentWithoutContext = PropagationHelpers.WritesNothingWithoutContext(Propagator);
+        _tracing = !options.DisableTracing;
+        Metrics = !options.DisableMetrics;
+        DefaultConsumer = new ConsumerSettings(Trust, Parenting, ParentingPolicy);
     }
 
     /// <summary>
@@ -84,6 +88,11 @@ public sealed class MessagingInstrumentation
 
     internal ILogger Logger { get; }
 
+    /// <summary>Gets a value indicating whether the library records metrics (<see cref="MessagingOptions.DisableMetrics"/> is off).</summary>
+    internal bool Metrics { get; }
+
+    internal ConsumerSettings DefaultConsumer { get; }
+
     internal BaggageTelemetry BaggageTelemetry { get; }
 
     internal TimeProvider TimeProvider { get; }
@@ -98,9 +107,8 @@ public sealed class MessagingInstrumentation
     /// </summary>
     public bool CanSkipProducer =>
         _silentWithoutContext
-        && !MessagingTelemetry.Source.HasListeners()
-        && !Instruments.SentMessages.Enabled
-        && !Instruments.HeaderSize.Enabled
+        && !(_tracing && MessagingTelemetry.Source.HasListeners())
+        && !(Metrics && (Instruments.SentMessages.Enabled || Instruments.HeaderSize.Enabled))
         && Activity.Current is null
         && Baggage.Current.Count == 0;
 
@@ -121,7 +129,7 @@ public sealed class MessagingInstrumentation
 
         var source = MessagingTelemetry.Source;
         Activity? activity = null;
-        if (source.HasListeners())
+        if (_tracing && source.HasListeners())
         {
             var shape = _sendShapes.For(message);
             activity = source.StartActivity(shape.Name, ActivityKind.Producer, parentContext: default, shape.SamplingTags);
@@ -138,7 +146,7 @@ public sealed class MessagingInstrumentation
             BaggageTelemetry.SetAttributes(activity, baggage);
         }
 
-        return new ProducerScope(activity, message);
+        return new ProducerScope(activity, message, Metrics);
     }
 
     /// <summary>
@@ -173,14 +181,17 @@ public sealed class MessagingInstrumentation
     /// </summary>
     /// <param name="message">The received message and its headers.</param>
     /// <returns>The scope; dispose it when the handler finished.</returns>
-    public ConsumerScope StartConsumer(in IncomingMessage message)
+    public ConsumerScope StartConsumer(in IncomingMessage message) => StartConsumer(message, DefaultConsumer);
+
+    /// <summary>The consumer scope of one message with a worker's own trust and parenting; see <see cref="StartConsumer(in IncomingMessage)"/>.</summary>
+    internal ConsumerScope StartConsumer(in IncomingMessage message, ConsumerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(message.Headers);
         ArgumentException.ThrowIfNullOrEmpty(message.System);
         ArgumentNullException.ThrowIfNull(message.Destination);
 
         var snapshot = AmbientContext.Capture();
-        var start = Instruments.ProcessDuration.Enabled ? TimeProvider.GetTimestamp() : long.MinValue;
+        var start = Metrics && Instruments.ProcessDuration.Enabled ? TimeProvider.GetTimestamp() : long.MinValue;
         var remote = ExtractRaw(message.Headers, message.Destination);
         var remoteContext = remote.ActivityContext;
         var valid = remoteContext.TraceId != default && remoteContext.SpanId != default;
@@ -190,8 +201,8 @@ public sealed class MessagingInstrumentation
         }
 
         Baggage baggage;
-        var mode = Parenting;
-        switch (Trust)
+        var mode = settings.Parenting;
+        switch (settings.Trust)
         {
             case ContextTrust.DropBaggage:
                 ReportDroppedBaggage(remote.Baggage);
@@ -207,7 +218,7 @@ public sealed class MessagingInstrumentation
                 break;
         }
 
-        if (Trust != ContextTrust.Untrusted && ParentingPolicy is { } policy)
+        if (settings.Trust != ContextTrust.Untrusted && settings.ParentingPolicy is { } policy)
         {
             try
             {
@@ -217,8 +228,8 @@ public sealed class MessagingInstrumentation
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.ParentingPolicyFailed(Logger, ex, Parenting);
-                mode = Parenting;
+                Log.ParentingPolicyFailed(Logger, ex, settings.Parenting);
+                mode = settings.Parenting;
             }
         }
 
@@ -243,7 +254,7 @@ public sealed class MessagingInstrumentation
         {
             var source = MessagingTelemetry.Source;
             activity = null;
-            if (source.HasListeners())
+            if (_tracing && source.HasListeners())
             {
                 var shape = _processShapes.For(message);
                 activity = source.StartActivity(shape.Name, ActivityKind.Consumer, parent, shape.SamplingTags, links);
@@ -300,7 +311,7 @@ public sealed class MessagingInstrumentation
 
         var filter = _outboundByDestination.Count > 0 && _outboundByDestination.TryGetValue(destination, out var specific) ? specific : _outbound;
         var baggage = filter.Apply(Baggage.Current, _outboundDrop);
-        var measured = Instruments.HeaderSize.Enabled ? new MeasuringCarrier(headers) : null;
+        var measured = Metrics && Instruments.HeaderSize.Enabled ? new MeasuringCarrier(headers) : null;
         try
         {
             Propagator.Inject(new PropagationContext(context, baggage), (IHeaderCarrier?)measured ?? headers, Setter);
@@ -339,7 +350,8 @@ public sealed class MessagingInstrumentation
     {
         // A service without upstream context lands here for every message: do nothing when nobody would see it.
         var warn = Logger.IsEnabled(LogLevel.Warning);
-        if (!warn && !Instruments.ContextMissing.Enabled)
+        var count = Metrics && Instruments.ContextMissing.Enabled;
+        if (!warn && !count)
         {
             return;
         }
@@ -360,7 +372,11 @@ public sealed class MessagingInstrumentation
             { SemanticConventions.MessagingSystem, message.System },
             { SemanticConventions.DestinationName, message.Destination },
         };
-        Instruments.ContextMissing.Add(1, tags);
+        if (count)
+        {
+            Instruments.ContextMissing.Add(1, tags);
+        }
+
         if (warn && _throttle.ShouldLog(reason == "missing" ? "context:missing" : "context:malformed", 1, out var suppressed))
         {
             Log.ContextNotContinued(Logger, message.Destination, reason, suppressed);
@@ -377,10 +393,17 @@ public sealed class MessagingInstrumentation
 
     private void ReportBaggageDrop(string direction, string reason, int count)
     {
-        Instruments.BaggageDropped.Add(count, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("direction", direction));
+        if (Metrics)
+        {
+            Instruments.BaggageDropped.Add(count, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("direction", direction));
+        }
+
         if (Logger.IsEnabled(LogLevel.Warning) && _throttle.ShouldLog("baggage:" + direction + ":" + reason, count, out var suppressed))
         {
             Log.BaggageDropped(Logger, count, direction, reason, suppressed);
         }
     }
 }
+
+/// <summary>What a consumer may choose for itself: trust and parenting (a worker's options over the application's).</summary>
+internal sealed record ConsumerSettings(ContextTrust Trust, ParentingMode Parenting, Func<IncomingMessage, ParentingMode>? ParentingPolicy);

@@ -12,11 +12,13 @@ public sealed class ProducerScope : IDisposable
     private readonly string _system;
     private readonly string _destination;
     private readonly string _operationName;
+    private readonly bool _metrics;
     private string? _errorType;
     private bool _disposed;
 
-    internal ProducerScope(Activity? activity, in OutgoingMessage message)
+    internal ProducerScope(Activity? activity, in OutgoingMessage message, bool metrics)
     {
+        _metrics = metrics;
         Activity = activity;
         _system = message.System;
         _destination = message.Destination;
@@ -45,7 +47,7 @@ public sealed class ProducerScope : IDisposable
 
         _disposed = true;
         Activity?.Dispose();
-        if (Instruments.SentMessages.Enabled)
+        if (_metrics && Instruments.SentMessages.Enabled)
         {
             Instruments.SentMessages.Add(1, Instruments.MessageTags(_system, _destination, _operationName, _errorType));
         }

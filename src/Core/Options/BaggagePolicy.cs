@@ -40,16 +40,16 @@ public sealed class BaggagePolicy
     /// <summary>Gets or sets the maximum encoded size of the baggage in bytes. Default: 8192. Must be at least 1.</summary>
     public int MaxBytes { get; set; } = DefaultMaxBytes;
 
-    internal void Validate(string name)
+    internal void Validate(string name, ICollection<string> errors)
     {
         if (MaxMembers < 1)
         {
-            throw new ArgumentOutOfRangeException(name, MaxMembers, $"{name}.{nameof(MaxMembers)} must be at least 1.");
+            errors.Add($"{name}.{nameof(MaxMembers)} must be at least 1 (was {MaxMembers}).");
         }
 
         if (MaxBytes < 1)
         {
-            throw new ArgumentOutOfRangeException(name, MaxBytes, $"{name}.{nameof(MaxBytes)} must be at least 1.");
+            errors.Add($"{name}.{nameof(MaxBytes)} must be at least 1 (was {MaxBytes}).");
         }
     }
 }

@@ -42,11 +42,11 @@ public sealed class BaggageTelemetryOptions
     /// <summary>Gets or sets a value indicating whether allow-listed keys join the worker's per-message logging scope. Default: <see langword="true"/>.</summary>
     public bool InLogScope { get; set; } = true;
 
-    internal void Validate()
+    internal void Validate(ICollection<string> errors)
     {
         if (MaxDistinctValuesPerKey < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxDistinctValuesPerKey), MaxDistinctValuesPerKey, $"{nameof(BaggageTelemetryOptions)}.{nameof(MaxDistinctValuesPerKey)} must be at least 1.");
+            errors.Add($"{nameof(MessagingOptions.BaggageTelemetry)}.{nameof(MaxDistinctValuesPerKey)} must be at least 1 (was {MaxDistinctValuesPerKey}).");
         }
     }
 }

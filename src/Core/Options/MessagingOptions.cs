@@ -43,31 +43,50 @@ public class MessagingOptions
     /// </summary>
     public Func<IncomingMessage, ParentingMode>? ParentingPolicy { get; set; }
 
-    /// <summary>Validates the options; called when an instrumentation or worker is built.</summary>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public virtual void Validate()
+    /// <summary>
+    /// Gets or sets a value indicating whether the library starts no spans of its own. Context is still propagated:
+    /// a message carries the current context, and a consumer still attaches the message's baggage. Default:
+    /// <see langword="false"/>. (Aspire's <c>DisableTracing</c>.)
+    /// </summary>
+    public bool DisableTracing { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the library records no metrics. Default: <see langword="false"/>.
+    /// (Aspire's <c>DisableMetrics</c>.)
+    /// </summary>
+    public bool DisableMetrics { get; set; }
+
+    /// <summary>Validates the options; called when an instrumentation is built.</summary>
+    /// <exception cref="ArgumentException">One or more options are invalid; the message lists every problem.</exception>
+    public void Validate() => OptionsErrors.ThrowIfAny(this, Validate);
+
+    /// <summary>Adds a message for each invalid option to <paramref name="errors"/>, each naming the option.</summary>
+    /// <param name="errors">Where the problems are collected.</param>
+    protected internal virtual void Validate(ICollection<string> errors)
     {
-        OutboundBaggage.Validate(nameof(OutboundBaggage));
-        InboundBaggage.Validate(nameof(InboundBaggage));
+        ArgumentNullException.ThrowIfNull(errors);
+        OutboundBaggage.Validate(nameof(OutboundBaggage), errors);
+        InboundBaggage.Validate(nameof(InboundBaggage), errors);
         foreach (var (destination, policy) in OutboundBaggageByDestination)
         {
             if (policy is null)
             {
-                throw new ArgumentException($"{nameof(OutboundBaggageByDestination)}['{destination}'] must not be null.", nameof(OutboundBaggageByDestination));
+                errors.Add($"{nameof(OutboundBaggageByDestination)}['{destination}'] must not be null.");
+                continue;
             }
 
-            policy.Validate($"{nameof(OutboundBaggageByDestination)}['{destination}']");
+            policy.Validate($"{nameof(OutboundBaggageByDestination)}['{destination}']", errors);
         }
 
-        BaggageTelemetry.Validate();
+        BaggageTelemetry.Validate(errors);
         if (!Enum.IsDefined(Trust))
         {
-            throw new ArgumentOutOfRangeException(nameof(Trust), Trust, "Unknown ContextTrust value.");
+            errors.Add($"{nameof(Trust)} has an unknown value '{Trust}'.");
         }
 
         if (!Enum.IsDefined(Parenting))
         {
-            throw new ArgumentOutOfRangeException(nameof(Parenting), Parenting, "Unknown ParentingMode value.");
+            errors.Add($"{nameof(Parenting)} has an unknown value '{Parenting}'.");
         }
     }
 }

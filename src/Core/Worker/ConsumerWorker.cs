@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Messaging;
 
@@ -17,67 +16,50 @@ public abstract class ConsumerWorker : BackgroundService
 {
     private readonly InFlightTracker _inFlight = new();
     private readonly CancellationTokenSource _handlerCancellation = new();
-    private ConsumerWorkerOptions? _options;
-    private MessagingInstrumentation? _instrumentation;
-    private IServiceProvider? _services;
-    private IServiceScopeFactory? _scopeFactory;
-    private ILogger _logger = NullLogger.Instance;
-    private TimeProvider _time = TimeProvider.System;
+    private readonly ConsumerSettings _consumer;
+    private readonly IServiceScopeFactory? _scopeFactory;
+    private readonly bool _metrics;
+    private volatile WorkerHealth _health = new(false, "The worker has not started.", null);
 
-    /// <summary>Creates a worker; the host supplies options and services when it registers the worker.</summary>
-    protected ConsumerWorker()
+    /// <summary>Creates a worker from what its registration supplies.</summary>
+    /// <param name="context">The worker's name, options, propagation engine and services.</param>
+    protected ConsumerWorker(ConsumerWorkerContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        Name = context.Name;
+        Options = context.Options;
+        Instrumentation = context.Instrumentation;
+        Services = context.Services;
+        TimeProvider = context.TimeProvider;
+        Logger = context.LoggerFactory.CreateLogger(GetType());
+        _scopeFactory = context.Services.GetService<IServiceScopeFactory>();
+        _metrics = Instrumentation.Metrics;
+        var defaults = Instrumentation.DefaultConsumer;
+        _consumer = new ConsumerSettings(
+            Options.Trust ?? defaults.Trust,
+            Options.Parenting ?? defaults.Parenting,
+            Options.ParentingPolicy ?? defaults.ParentingPolicy);
     }
 
-    /// <summary>Gets the worker's name: its options name, the worker type's full name by default.</summary>
-    public string Name { get; private set; } = string.Empty;
+    /// <summary>Gets the worker's name: its options name and health check name.</summary>
+    public string Name { get; }
 
     /// <summary>Gets the validated options.</summary>
-    /// <exception cref="InvalidOperationException">The worker was not initialised (register it with <c>AddConsumerWorker</c>).</exception>
-    protected ConsumerWorkerOptions Options => _options ?? throw NotInitialized();
+    protected ConsumerWorkerOptions Options { get; }
 
-    /// <summary>Gets the propagation engine built from <see cref="Options"/>.</summary>
-    protected MessagingInstrumentation Instrumentation => _instrumentation ?? throw NotInitialized();
+    /// <summary>Gets the application's propagation engine.</summary>
+    protected MessagingInstrumentation Instrumentation { get; }
 
     /// <summary>Gets the application's services.</summary>
-    protected IServiceProvider Services => _services ?? throw NotInitialized();
+    protected IServiceProvider Services { get; }
 
     /// <summary>Gets the worker's logger.</summary>
-    protected ILogger Logger => _logger;
+    protected ILogger Logger { get; }
 
     /// <summary>Gets the clock.</summary>
-    protected TimeProvider TimeProvider => _time;
+    protected TimeProvider TimeProvider { get; }
 
-    /// <summary>
-    /// Initialises the worker with validated options and services. Called by the registration
-    /// (<c>AddConsumerWorker</c>); call it yourself only when constructing a worker by hand.
-    /// </summary>
-    /// <param name="name">The worker's name.</param>
-    /// <param name="options">The options; validated here.</param>
-    /// <param name="services">The application's services (logging, time, scopes).</param>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
-    /// <exception cref="InvalidOperationException">The worker was already initialised.</exception>
-    public void Initialize(string name, ConsumerWorkerOptions options, IServiceProvider services)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(services);
-        if (_options is not null)
-        {
-            throw new InvalidOperationException($"Consumer worker '{Name}' is already initialised.");
-        }
-
-        options.Validate();
-        ValidateOptions(options);
-        var loggerFactory = services.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        _time = services.GetService<TimeProvider>() ?? TimeProvider.System;
-        _logger = loggerFactory.CreateLogger(GetType());
-        _instrumentation = new MessagingInstrumentation(options, loggerFactory, _time);
-        _services = services;
-        _scopeFactory = services.GetService<IServiceScopeFactory>();
-        _options = options;
-        Name = name;
-    }
+    internal WorkerHealth Health => _health;
 
     /// <summary>Stops receiving, lets in-flight handlers finish until <paramref name="cancellationToken"/> fires
     /// (the host's shutdown timeout), then cancels them; unfinished messages are returned to the queue, not acked.</summary>
@@ -91,7 +73,7 @@ public abstract class ConsumerWorker : BackgroundService
         {
             // Timed out: cancel the handlers and give them a moment to return their messages to the queue.
             await _handlerCancellation.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None)).ConfigureAwait(false);
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(2), TimeProvider, CancellationToken.None)).ConfigureAwait(false);
         }
     }
 
@@ -103,10 +85,16 @@ public abstract class ConsumerWorker : BackgroundService
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Checks transport-specific option types and values; throw <see cref="ArgumentException"/> when invalid.</summary>
-    /// <param name="options">The options.</param>
-    protected virtual void ValidateOptions(ConsumerWorkerOptions options)
+    /// <summary>Reports that the worker is subscribed and receiving: its health check reports Healthy.</summary>
+    protected void ReportSubscribed() => _health = new WorkerHealth(true, $"Subscribed to '{Options.Queue}'.", null);
+
+    /// <summary>Reports that the worker is not receiving (connecting, reconnecting, stopped): its health check reports Unhealthy.</summary>
+    /// <param name="reason">Why, in a sentence.</param>
+    /// <param name="exception">The failure behind it, if any.</param>
+    protected void ReportNotSubscribed(string reason, Exception? exception = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        _health = new WorkerHealth(false, reason, exception);
     }
 
     /// <summary>
@@ -157,7 +145,7 @@ public abstract class ConsumerWorker : BackgroundService
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            WorkerLog.PipelineFailed(_logger, ex, Name);
+            WorkerLog.PipelineFailed(Logger, ex, Name);
         }
         finally
         {
@@ -172,11 +160,6 @@ public abstract class ConsumerWorker : BackgroundService
     /// <inheritdoc />
     protected sealed override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_options is null)
-        {
-            throw NotInitialized();
-        }
-
         // Start the loops with a clean ambient context: whatever Activity or baggage was current when the host
         // started must not become the parent or baggage of any message (the consumer-dispatch leak).
         using (ExecutionContext.SuppressFlow())
@@ -185,13 +168,11 @@ public abstract class ConsumerWorker : BackgroundService
         }
     }
 
-    private static InvalidOperationException NotInitialized() =>
-        new("The consumer worker is not initialised: register it with AddConsumerWorker (or a transport's Add…ConsumerWorker), or call Initialize.");
-
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         AmbientContext.Clear();
-        WorkerLog.Started(_logger, Name, Options.Queue, Options.MaxConcurrency);
+        ReportNotSubscribed($"Connecting to '{Options.Queue}'.");
+        WorkerLog.Started(Logger, Name, Options.Queue, Options.MaxConcurrency);
         try
         {
             await ConsumeAsync(stoppingToken).ConfigureAwait(false);
@@ -201,13 +182,19 @@ public abstract class ConsumerWorker : BackgroundService
         }
         catch (Exception ex)
         {
-            WorkerLog.TransportFailed(_logger, ex, Name);
+            ReportNotSubscribed("The receive loop failed.", ex);
+            WorkerLog.TransportFailed(Logger, ex, Name);
             throw;
         }
         finally
         {
             await _inFlight.WaitIdleAsync().ConfigureAwait(false);
-            WorkerLog.Stopped(_logger, Name);
+            if (stoppingToken.IsCancellationRequested)
+            {
+                ReportNotSubscribed("The worker stopped.");
+            }
+
+            WorkerLog.Stopped(Logger, Name);
         }
     }
 
@@ -223,8 +210,8 @@ public abstract class ConsumerWorker : BackgroundService
                 return (Outcome.Requeue, "shutdown");
             }
 
-            using var scope = Instrumentation.StartConsumer(message.Message);
-            using var logScope = options.LogScope ? _logger.BeginScope(new MessageLogScope(scope, message.Message, Instrumentation.BaggageTelemetry)) : null;
+            using var scope = Instrumentation.StartConsumer(message.Message, _consumer);
+            using var logScope = options.LogScope ? Logger.BeginScope(new MessageLogScope(scope, message.Message, Instrumentation.BaggageTelemetry)) : null;
             var services = new AttemptServices(_scopeFactory, Services);
             try
             {
@@ -239,7 +226,7 @@ public abstract class ConsumerWorker : BackgroundService
             catch (UndeserializableMessageException ex)
             {
                 scope.RecordException(ex.InnerException ?? ex);
-                WorkerLog.Undeserializable(_logger, ex.InnerException ?? ex, Name, message.Message.MessageId);
+                WorkerLog.Undeserializable(Logger, ex.InnerException ?? ex, Name, message.Message.MessageId);
                 return (Outcome.DeadLetter, (ex.InnerException ?? ex).GetType().FullName!);
             }
 #pragma warning disable CA1031 // A throwing handler is retried, then dead-lettered; it never kills the worker.
@@ -247,7 +234,7 @@ public abstract class ConsumerWorker : BackgroundService
 #pragma warning restore CA1031
             {
                 scope.RecordException(ex);
-                WorkerLog.HandlerFailed(_logger, ex, Name, message.Message.MessageId, attempt, options.MaxAttempts);
+                WorkerLog.HandlerFailed(Logger, ex, Name, message.Message.MessageId, attempt, options.MaxAttempts);
                 if (attempt >= options.MaxAttempts)
                 {
                     return (Outcome.DeadLetter, ex.GetType().FullName!);
@@ -262,7 +249,7 @@ public abstract class ConsumerWorker : BackgroundService
             {
                 try
                 {
-                    await Task.Delay(options.RetryDelay, _time, cancellation).ConfigureAwait(false);
+                    await Task.Delay(options.RetryDelay, TimeProvider, cancellation).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -284,20 +271,23 @@ public abstract class ConsumerWorker : BackgroundService
                     break;
                 case Outcome.DeadLetter:
                     await message.DeadLetterAsync(reason, CancellationToken.None).ConfigureAwait(false);
-                    WorkerLog.DeadLettered(_logger, Name, message.Message.MessageId, reason);
+                    WorkerLog.DeadLettered(Logger, Name, message.Message.MessageId, reason);
                     break;
                 default:
                     await message.RequeueAsync(CancellationToken.None).ConfigureAwait(false);
                     break;
             }
 
-            WorkerInstruments.Record(message.Message, outcome);
+            if (_metrics)
+            {
+                WorkerInstruments.Record(message.Message, outcome);
+            }
         }
 #pragma warning disable CA1031 // The broker redelivers an unsettled message; log, never throw into the transport.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            WorkerLog.SettleFailed(_logger, ex, Name, message.Message.MessageId, outcome.ToString());
+            WorkerLog.SettleFailed(Logger, ex, Name, message.Message.MessageId, outcome.ToString());
         }
     }
 
@@ -316,6 +306,13 @@ public abstract class ConsumerWorker : BackgroundService
 /// <typeparam name="TMessage">The body type, deserialised with <see cref="ConsumerWorkerOptions.Serializer"/>.</typeparam>
 public abstract class ConsumerWorker<TMessage> : ConsumerWorker
 {
+    /// <summary>Creates a worker from what its registration supplies.</summary>
+    /// <param name="context">The worker's name, options, propagation engine and services.</param>
+    protected ConsumerWorker(ConsumerWorkerContext context)
+        : base(context)
+    {
+    }
+
     /// <summary>Handles one message. Throw to fail the attempt: the message is retried, then dead-lettered.</summary>
     /// <param name="message">The message.</param>
     /// <param name="cancellationToken">Fires when the host's shutdown timeout elapsed; the message then returns to the queue.</param>
@@ -337,3 +334,6 @@ public abstract class ConsumerWorker<TMessage> : ConsumerWorker
         return HandleAsync(new MessageContext<TMessage>(body, message, attempt, Options.MaxAttempts, scope, services), cancellationToken);
     }
 }
+
+/// <summary>A worker's health as its health check reports it.</summary>
+internal sealed record WorkerHealth(bool Subscribed, string Description, Exception? Exception);

@@ -1,7 +1,11 @@
 namespace Messaging;
 
-/// <summary>Options of a <see cref="ConsumerWorker{TMessage}"/>; validated when the host starts.</summary>
-public class ConsumerWorkerOptions : MessagingOptions
+/// <summary>
+/// Options of one consumer worker, named after the worker and validated when the host starts. How context crosses
+/// the queue (propagator, baggage policies) is the application's <see cref="MessagingOptions"/>, shared by every
+/// worker and publisher; a worker may only choose its own trust and parenting.
+/// </summary>
+public class ConsumerWorkerOptions
 {
     /// <summary>Gets or sets the queue (or subscription) to consume. Required.</summary>
     public string Queue { get; set; } = string.Empty;
@@ -28,6 +32,24 @@ public class ConsumerWorkerOptions : MessagingOptions
     public IMessageSerializer Serializer { get; set; } = JsonMessageSerializer.Default;
 
     /// <summary>
+    /// Gets or sets how far this worker trusts received context. Default (<see langword="null"/>): the application's
+    /// <see cref="MessagingOptions.Trust"/>.
+    /// </summary>
+    public ContextTrust? Trust { get; set; }
+
+    /// <summary>
+    /// Gets or sets how this worker's consumer spans relate to the producer context. Default (<see langword="null"/>):
+    /// the application's <see cref="MessagingOptions.Parenting"/>.
+    /// </summary>
+    public ParentingMode? Parenting { get; set; }
+
+    /// <summary>
+    /// Gets or sets a per-message choice of parenting for this worker. Default (<see langword="null"/>): the
+    /// application's <see cref="MessagingOptions.ParentingPolicy"/>.
+    /// </summary>
+    public Func<IncomingMessage, ParentingMode>? ParentingPolicy { get; set; }
+
+    /// <summary>
     /// Gets or sets a value indicating whether the worker opens a logging scope around each handler attempt with
     /// <c>TraceId</c>, <c>SpanId</c>, <c>MessageId</c>, <c>Destination</c> and the baggage keys allow-listed in
     /// <see cref="MessagingOptions.BaggageTelemetry"/>, so every <c>ILogger</c> call in the handler carries them
@@ -36,41 +58,63 @@ public class ConsumerWorkerOptions : MessagingOptions
     /// </summary>
     public bool LogScope { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the worker's health check (named after the worker) is left out.
+    /// Default: <see langword="false"/>: the check is registered and reports Unhealthy while the worker is not
+    /// subscribed. (Aspire's <c>DisableHealthChecks</c>.)
+    /// </summary>
+    public bool DisableHealthChecks { get; set; }
+
     /// <summary>Gets the effective prefetch count.</summary>
     public int EffectivePrefetchCount => PrefetchCount > 0 ? PrefetchCount : Math.Min(MaxConcurrency * 4, ushort.MaxValue);
 
-    /// <inheritdoc />
-    public override void Validate()
+    /// <summary>Validates the options.</summary>
+    /// <exception cref="ArgumentException">One or more options are invalid; the message lists every problem.</exception>
+    public void Validate() => OptionsErrors.ThrowIfAny(this, Validate);
+
+    /// <summary>Adds a message for each invalid option to <paramref name="errors"/>, each naming the option.</summary>
+    /// <param name="errors">Where the problems are collected.</param>
+    protected internal virtual void Validate(ICollection<string> errors)
     {
-        base.Validate();
+        ArgumentNullException.ThrowIfNull(errors);
         if (string.IsNullOrWhiteSpace(Queue))
         {
-            throw new ArgumentException($"{nameof(Queue)} is required: name the queue this worker consumes.", nameof(Queue));
+            errors.Add($"{nameof(Queue)} is required: name the queue this worker consumes.");
         }
 
         if (MaxConcurrency < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"{nameof(MaxConcurrency)} must be at least 1.");
+            errors.Add($"{nameof(MaxConcurrency)} must be at least 1 (was {MaxConcurrency}).");
         }
 
         if (PrefetchCount is < 0 or > ushort.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(PrefetchCount), PrefetchCount, $"{nameof(PrefetchCount)} must be between 0 (automatic) and 65535.");
+            errors.Add($"{nameof(PrefetchCount)} must be between 0 (automatic) and 65535 (was {PrefetchCount}).");
         }
 
         if (MaxAttempts < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, $"{nameof(MaxAttempts)} must be at least 1.");
+            errors.Add($"{nameof(MaxAttempts)} must be at least 1 (was {MaxAttempts}).");
         }
 
         if (RetryDelay < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(RetryDelay), RetryDelay, $"{nameof(RetryDelay)} must not be negative.");
+            errors.Add($"{nameof(RetryDelay)} must not be negative (was {RetryDelay}).");
         }
 
         if (Serializer is null)
         {
-            throw new ArgumentException($"{nameof(Serializer)} must not be null.", nameof(Serializer));
+            errors.Add($"{nameof(Serializer)} must not be null.");
+        }
+
+        if (Trust is { } trust && !Enum.IsDefined(trust))
+        {
+            errors.Add($"{nameof(Trust)} has an unknown value '{trust}'.");
+        }
+
+        if (Parenting is { } parenting && !Enum.IsDefined(parenting))
+        {
+            errors.Add($"{nameof(Parenting)} has an unknown value '{parenting}'.");
         }
     }
 }

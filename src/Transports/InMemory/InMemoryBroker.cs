@@ -17,10 +17,18 @@ public sealed class InMemoryBroker
 
     /// <summary>Creates an empty broker.</summary>
     /// <param name="timeProvider">The clock for publish timestamps; <see langword="null"/> for the system clock.</param>
-    public InMemoryBroker(TimeProvider? timeProvider = null)
+    /// <param name="instrumentation">
+    /// The propagation engine its publish helpers use when given none; <see langword="null"/> for
+    /// <see cref="MessagingInstrumentation.Default"/>. A broker registered with <c>AddInMemoryBroker</c> uses the application's.
+    /// </param>
+    public InMemoryBroker(TimeProvider? timeProvider = null, MessagingInstrumentation? instrumentation = null)
     {
         _time = timeProvider ?? TimeProvider.System;
+        Instrumentation = instrumentation;
     }
+
+    /// <summary>Gets the propagation engine the publish helpers use by default, if one was given.</summary>
+    public MessagingInstrumentation? Instrumentation { get; }
 
     /// <summary>Declares a queue (idempotent). Messages dead-lettered from it go to <paramref name="deadLetterQueue"/>, declared too.</summary>
     /// <param name="name">The queue name.</param>

@@ -1,30 +1,31 @@
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Messaging.Transports.InMemory;
 
 /// <summary>
 /// A <see cref="ConsumerWorker{TMessage}"/> consuming from the application's <see cref="InMemoryBroker"/>.
-/// Inherit it and override <c>HandleAsync</c>; register it with <c>AddInMemoryConsumerWorker</c>.
+/// Inherit it, take an <see cref="InMemoryWorkerContext"/> in the constructor and pass it on, override
+/// <c>HandleAsync</c>, and register the worker with <c>AddInMemoryConsumerWorker</c>.
 /// </summary>
 /// <typeparam name="TMessage">The body type.</typeparam>
-public abstract class InMemoryConsumerWorker<TMessage> : ConsumerWorker<TMessage>
+public abstract class InMemoryConsumerWorker<TMessage> : ConsumerWorker<TMessage>, IInMemoryConsumerWorker
 {
-    /// <summary>Gets the worker's options.</summary>
-    protected new InMemoryConsumerOptions Options => (InMemoryConsumerOptions)base.Options;
+    private readonly InMemoryBroker _broker;
 
-    /// <inheritdoc />
-    protected override void ValidateOptions(ConsumerWorkerOptions options)
+    /// <summary>Creates the worker.</summary>
+    /// <param name="context">The worker's name, options, broker and services, supplied by its registration.</param>
+    protected InMemoryConsumerWorker(InMemoryWorkerContext context)
+        : base(context ?? throw new ArgumentNullException(nameof(context)))
     {
-        if (options is not InMemoryConsumerOptions)
-        {
-            throw new ArgumentException($"An in-memory worker needs {nameof(InMemoryConsumerOptions)}; register it with AddInMemoryConsumerWorker.", nameof(options));
-        }
+        Options = context.Options;
+        _broker = context.Broker;
     }
+
+    /// <summary>Gets the worker's options.</summary>
+    protected new InMemoryConsumerOptions Options { get; }
 
     /// <inheritdoc />
     protected override async Task ConsumeAsync(CancellationToken stoppingToken)
     {
-        var broker = Services.GetRequiredService<InMemoryBroker>();
+        var broker = _broker;
         var options = Options;
         broker.DeclareQueue(options.Queue, options.EffectiveDeadLetterQueue);
         var loops = new Task[options.MaxConcurrency];
@@ -33,6 +34,7 @@ public abstract class InMemoryConsumerWorker<TMessage> : ConsumerWorker<TMessage
             loops[i] = ReceiveLoopAsync(broker, options.Queue, stoppingToken);
         }
 
+        ReportSubscribed();
         await Task.WhenAll(loops).ConfigureAwait(false);
         await WaitForInFlightAsync().ConfigureAwait(false);
     }
@@ -87,4 +89,13 @@ public abstract class InMemoryConsumerWorker<TMessage> : ConsumerWorker<TMessage
                 EnqueuedAt = d.Timestamp,
             };
     }
+}
+
+/// <summary>
+/// Marks the workers <c>AddInMemoryConsumerWorker</c> accepts: those inheriting <see cref="InMemoryConsumerWorker{TMessage}"/>.
+/// </summary>
+public interface IInMemoryConsumerWorker
+{
+    /// <summary>Gets the worker's name.</summary>
+    string Name { get; }
 }

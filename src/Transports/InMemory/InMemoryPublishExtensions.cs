@@ -11,7 +11,7 @@ public static class InMemoryPublishExtensions
     /// <param name="queue">The queue.</param>
     /// <param name="body">The body.</param>
     /// <param name="properties">Id and headers; created when <see langword="null"/>.</param>
-    /// <param name="instrumentation">The propagation engine; <see cref="MessagingInstrumentation.Default"/> when <see langword="null"/>.</param>
+    /// <param name="instrumentation">The propagation engine; when <see langword="null"/>, the broker's (the application's, for a broker from DI), else <see cref="MessagingInstrumentation.Default"/>.</param>
     /// <param name="cancellationToken">Cancels the publish.</param>
     /// <returns>A task that completes when the message is enqueued.</returns>
     public static async ValueTask PublishWithContextAsync(
@@ -32,7 +32,7 @@ public static class InMemoryPublishExtensions
             ConversationId = properties.CorrelationId,
             BodySize = body.Length,
         };
-        using var scope = (instrumentation ?? MessagingInstrumentation.Default).StartProducer(message, new DictionaryHeaderCarrier(properties.Headers));
+        using var scope = (instrumentation ?? broker.Instrumentation ?? MessagingInstrumentation.Default).StartProducer(message, new DictionaryHeaderCarrier(properties.Headers));
         try
         {
             await broker.PublishAsync(queue, body, properties, cancellationToken).ConfigureAwait(false);
@@ -50,7 +50,7 @@ public static class InMemoryPublishExtensions
     /// <param name="queue">The queue.</param>
     /// <param name="message">The message.</param>
     /// <param name="properties">Id and headers; created when <see langword="null"/>.</param>
-    /// <param name="instrumentation">The propagation engine; <see cref="MessagingInstrumentation.Default"/> when <see langword="null"/>.</param>
+    /// <param name="instrumentation">The propagation engine; when <see langword="null"/>, the broker's, else <see cref="MessagingInstrumentation.Default"/>.</param>
     /// <param name="serializer">The serializer; <see cref="JsonMessageSerializer.Default"/> when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the publish.</param>
     /// <returns>A task that completes when the message is enqueued.</returns>

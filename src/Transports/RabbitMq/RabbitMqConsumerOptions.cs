@@ -1,16 +1,11 @@
-using RabbitMQ.Client;
-
 namespace Messaging.Transports.RabbitMq;
 
-/// <summary>Options of a <see cref="RabbitMqConsumerWorker{TMessage}"/>; validated when the host starts.</summary>
+/// <summary>
+/// Options of a <see cref="RabbitMqConsumerWorker{TMessage}"/>; validated when the host starts. The connection is the
+/// application's (see <see cref="RabbitMqConnectionOptions"/>); the worker has a channel of its own on it.
+/// </summary>
 public sealed class RabbitMqConsumerOptions : ConsumerWorkerOptions
 {
-    /// <summary>Gets or sets the broker address. Default: <c>amqp://guest:guest@localhost:5672/</c>.</summary>
-    public Uri Uri { get; set; } = new("amqp://guest:guest@localhost:5672/");
-
-    /// <summary>Gets or sets a hook to adjust the connection factory (TLS, credentials, timeouts) before connecting.</summary>
-    public Action<ConnectionFactory>? ConfigureConnectionFactory { get; set; }
-
     /// <summary>
     /// Gets or sets a value indicating whether the worker declares its queue (durable, no arguments) and its
     /// dead-letter queue on start. Default: <see langword="true"/>. Declaring is idempotent, so producer and
@@ -26,7 +21,7 @@ public sealed class RabbitMqConsumerOptions : ConsumerWorkerOptions
     /// </summary>
     public string? DeadLetterQueue { get; set; }
 
-    /// <summary>Gets or sets the longest pause between reconnection attempts. Default: 5 seconds.</summary>
+    /// <summary>Gets or sets the longest pause between attempts to subscribe again after a loss. Default: 5 seconds.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets the effective dead-letter queue, or <see langword="null"/> when rejecting instead.</summary>
@@ -38,22 +33,18 @@ public sealed class RabbitMqConsumerOptions : ConsumerWorkerOptions
     };
 
     /// <inheritdoc />
-    public override void Validate()
+    protected internal override void Validate(ICollection<string> errors)
     {
-        base.Validate();
-        if (Uri is null || (Uri.Scheme != "amqp" && Uri.Scheme != "amqps"))
-        {
-            throw new ArgumentException($"{nameof(Uri)} must be an amqp:// or amqps:// address, not '{Uri}'.", nameof(Uri));
-        }
-
+        ArgumentNullException.ThrowIfNull(errors);
+        base.Validate(errors);
         if (MaxConcurrency > ushort.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"{nameof(MaxConcurrency)} must be at most 65535 for RabbitMQ.");
+            errors.Add($"{nameof(MaxConcurrency)} must be at most 65535 for RabbitMQ (was {MaxConcurrency}).");
         }
 
         if (MaxReconnectDelay <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxReconnectDelay), MaxReconnectDelay, $"{nameof(MaxReconnectDelay)} must be positive.");
+            errors.Add($"{nameof(MaxReconnectDelay)} must be positive (was {MaxReconnectDelay}).");
         }
     }
 }

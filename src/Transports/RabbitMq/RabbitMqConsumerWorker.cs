@@ -6,53 +6,47 @@ using RabbitMQ.Client.Events;
 namespace Messaging.Transports.RabbitMq;
 
 /// <summary>
-/// A <see cref="ConsumerWorker{TMessage}"/> consuming a RabbitMQ queue: manual acks after the handler, prefetch
-/// (QoS) and dispatch concurrency from options, dead-lettering to a queue it declares, and re-subscription whenever
-/// the connection, channel or consumer is lost. Inherit it, override <c>HandleAsync</c>, and register it with
-/// <c>AddRabbitMqConsumerWorker</c>.
+/// A <see cref="ConsumerWorker{TMessage}"/> consuming a RabbitMQ queue on a channel of its own over the application's
+/// shared connection: manual acks after the handler, prefetch (QoS) and dispatch concurrency from options,
+/// dead-lettering to a queue it declares, and a new subscription whenever the channel or consumer is lost. Inherit
+/// it, take a <see cref="RabbitMqWorkerContext"/> in the constructor and pass it on, override <c>HandleAsync</c>, and
+/// register the worker with <c>AddRabbitMqConsumerWorker</c>.
 /// </summary>
 /// <remarks>
-/// The worker owns its connection's recovery rather than relying on the client's automatic recovery (which can
-/// silently lose a consumer): any shutdown of the connection or channel, or a broker-side cancel of the consumer,
-/// makes it reconnect, redeclare and resubscribe with bounded back-off. Messages in flight when the channel is lost
-/// cannot be acknowledged; the broker redelivers them (flagged redelivered), so handlers should be idempotent.
+/// The worker owns its subscription rather than relying on the client's topology recovery (which can silently lose a
+/// consumer): any shutdown of its channel or of the connection, or a broker-side cancel of the consumer, makes it
+/// close its channel, wait for the connection to be open again, and declare and subscribe on a new channel, with
+/// bounded back-off. Messages in flight when the channel is lost cannot be acknowledged; the broker redelivers them
+/// (flagged redelivered), so handlers should be idempotent.
 /// </remarks>
 /// <typeparam name="TMessage">The body type.</typeparam>
-public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage>
+public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage>, IRabbitMqConsumerWorker
 {
-    /// <summary>Gets the worker's options.</summary>
-    protected new RabbitMqConsumerOptions Options => (RabbitMqConsumerOptions)base.Options;
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private readonly RabbitMqConnectionProvider _connections;
 
-    /// <inheritdoc />
-    protected override void ValidateOptions(ConsumerWorkerOptions options)
+    /// <summary>Creates the worker.</summary>
+    /// <param name="context">The worker's name, options, connection and services, supplied by its registration.</param>
+    protected RabbitMqConsumerWorker(RabbitMqWorkerContext context)
+        : base(context ?? throw new ArgumentNullException(nameof(context)))
     {
-        if (options is not RabbitMqConsumerOptions)
-        {
-            throw new ArgumentException($"A RabbitMQ worker needs {nameof(RabbitMqConsumerOptions)}; register it with AddRabbitMqConsumerWorker.", nameof(options));
-        }
+        Options = context.Options;
+        _connections = context.Connections;
     }
+
+    /// <summary>Gets the worker's options.</summary>
+    protected new RabbitMqConsumerOptions Options { get; }
 
     /// <inheritdoc />
     protected override async Task ConsumeAsync(CancellationToken stoppingToken)
     {
-        var options = Options;
-        var factory = new ConnectionFactory
-        {
-            Uri = options.Uri,
-            AutomaticRecoveryEnabled = false,
-            TopologyRecoveryEnabled = false,
-            ClientProvidedName = Name,
-        };
-        options.ConfigureConnectionFactory?.Invoke(factory);
-        factory.AutomaticRecoveryEnabled = false;
-
-        var delay = TimeSpan.FromMilliseconds(100);
+        var delay = FirstRetryDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await ConsumeOnceAsync(factory, stoppingToken).ConfigureAwait(false);
-                delay = TimeSpan.FromMilliseconds(100);
+                await ConsumeOnceAsync(stoppingToken).ConfigureAwait(false);
+                delay = FirstRetryDelay;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -62,6 +56,7 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                ReportNotSubscribed($"Not subscribed to '{Options.Queue}': {ex.Message} Retrying in {delay.TotalSeconds:0.###} s.", ex);
                 RabbitMqLog.ConnectFailed(Logger, ex, Name, delay.TotalSeconds);
                 try
                 {
@@ -72,88 +67,119 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
                     break;
                 }
 
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxReconnectDelay.Ticks));
+                delay = NextDelay(delay, Options.MaxReconnectDelay);
             }
         }
     }
 
-    private async Task ConsumeOnceAsync(ConnectionFactory factory, CancellationToken stoppingToken)
+    /// <summary>The back-off after a failed attempt: doubled, at most <paramref name="max"/>.</summary>
+    internal static TimeSpan NextDelay(TimeSpan delay, TimeSpan max) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, max.Ticks));
+
+    private async Task ConsumeOnceAsync(CancellationToken stoppingToken)
     {
         var options = Options;
+        var connection = await _connections.GetAsync(stoppingToken).ConfigureAwait(false);
+        if (!connection.IsOpen)
+        {
+            throw new InvalidOperationException("The connection is closed; waiting for it to recover.");
+        }
+
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var connection = await factory.CreateConnectionAsync(stoppingToken).ConfigureAwait(false);
-        await using var disposeConnection = connection.ConfigureAwait(false);
-        connection.ConnectionShutdownAsync += (_, _) =>
+        Task OnShutdown(object? sender, ShutdownEventArgs args)
         {
             lost.TrySetResult();
             return Task.CompletedTask;
-        };
-
-        var channelOptions = new CreateChannelOptions(
-            publisherConfirmationsEnabled: true,
-            publisherConfirmationTrackingEnabled: true,
-            consumerDispatchConcurrency: (ushort)options.MaxConcurrency);
-        var channel = await connection.CreateChannelAsync(channelOptions, stoppingToken).ConfigureAwait(false);
-        await using var disposeChannel = channel.ConfigureAwait(false);
-        channel.ChannelShutdownAsync += (_, _) =>
-        {
-            lost.TrySetResult();
-            return Task.CompletedTask;
-        };
-
-        var deadLetterQueue = options.EffectiveDeadLetterQueue;
-        if (options.DeclareQueues)
-        {
-            await channel.QueueDeclareAsync(options.Queue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: stoppingToken).ConfigureAwait(false);
-            if (deadLetterQueue is not null)
-            {
-                await channel.QueueDeclareAsync(deadLetterQueue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: stoppingToken).ConfigureAwait(false);
-            }
         }
 
-        await channel.BasicQosAsync(0, (ushort)options.EffectivePrefetchCount, global: false, stoppingToken).ConfigureAwait(false);
-        var endpoint = connection.Endpoint;
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        consumer.ReceivedAsync += (_, delivery) =>
-            ProcessAsync(new Delivery(channel, options.Queue, deadLetterQueue, delivery, endpoint));
-        consumer.UnregisteredAsync += (_, _) =>
+        connection.ConnectionShutdownAsync += OnShutdown;
+        try
         {
-            // The broker cancelled the consumer (queue deleted, failover): subscribe again.
-            lost.TrySetResult();
-            return Task.CompletedTask;
-        };
+            var channelOptions = new CreateChannelOptions(
+                publisherConfirmationsEnabled: true,
+                publisherConfirmationTrackingEnabled: true,
+                consumerDispatchConcurrency: (ushort)options.MaxConcurrency);
+            var channel = await connection.CreateChannelAsync(channelOptions, stoppingToken).ConfigureAwait(false);
+            await using var disposeChannel = channel.ConfigureAwait(false);
+            channel.ChannelShutdownAsync += OnShutdown;
 
-        var consumerTag = await channel.BasicConsumeAsync(options.Queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false);
-        RabbitMqLog.Subscribed(Logger, Name, options.Queue, options.EffectivePrefetchCount, options.MaxConcurrency);
-
-        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (stoppingToken.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), stopped))
-        {
-            await Task.WhenAny(lost.Task, stopped.Task).ConfigureAwait(false);
-        }
-
-        if (stoppingToken.IsCancellationRequested && channel.IsOpen)
-        {
-            // Stop receiving, let in-flight handlers finish and settle, then close.
-            try
+            var deadLetterQueue = options.EffectiveDeadLetterQueue;
+            if (options.DeclareQueues)
             {
-                await channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).ConfigureAwait(false);
+                await channel.QueueDeclareAsync(options.Queue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: stoppingToken).ConfigureAwait(false);
+                if (deadLetterQueue is not null)
+                {
+                    await channel.QueueDeclareAsync(deadLetterQueue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: stoppingToken).ConfigureAwait(false);
+                }
             }
+
+            await channel.BasicQosAsync(0, (ushort)options.EffectivePrefetchCount, global: false, stoppingToken).ConfigureAwait(false);
+            var endpoint = connection.Endpoint;
+            var consumer = new AsyncEventingBasicConsumer(channel);
+            consumer.ReceivedAsync += (_, delivery) =>
+                ProcessAsync(new Delivery(channel, options.Queue, deadLetterQueue, delivery, endpoint));
+            consumer.UnregisteredAsync += (_, _) =>
+            {
+                // The broker cancelled the consumer (queue deleted, failover): subscribe again.
+                lost.TrySetResult();
+                return Task.CompletedTask;
+            };
+
+            var consumerTag = await channel.BasicConsumeAsync(options.Queue, autoAck: false, consumer, stoppingToken).ConfigureAwait(false);
+            ReportSubscribed();
+            RabbitMqLog.Subscribed(Logger, Name, options.Queue, options.EffectivePrefetchCount, options.MaxConcurrency);
+
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (stoppingToken.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), stopped))
+            {
+                await Task.WhenAny(lost.Task, stopped.Task).ConfigureAwait(false);
+            }
+
+            if (stoppingToken.IsCancellationRequested && channel.IsOpen)
+            {
+                // Stop receiving, let in-flight handlers finish and settle, then close.
+                try
+                {
+                    await channel.BasicCancelAsync(consumerTag, noWait: false, CancellationToken.None).ConfigureAwait(false);
+                }
 #pragma warning disable CA1031 // The channel may close concurrently; unacked messages then return to the queue anyway.
-            catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                RabbitMqLog.CancelFailed(Logger, ex, Name);
+                {
+                    RabbitMqLog.CancelFailed(Logger, ex, Name);
+                }
+
+                await WaitForInFlightAsync().ConfigureAwait(false);
+                await CloseQuietlyAsync(channel).ConfigureAwait(false);
+                return;
             }
 
-            await WaitForInFlightAsync().ConfigureAwait(false);
-            return;
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                ReportNotSubscribed($"The subscription to '{options.Queue}' was lost (connection, channel or consumer closed); subscribing again.");
+                RabbitMqLog.SubscriptionLost(Logger, Name, options.Queue);
+                await CloseQuietlyAsync(channel).ConfigureAwait(false);
+                throw new InvalidOperationException($"The subscription to '{options.Queue}' was lost.");
+            }
         }
-
-        if (!stoppingToken.IsCancellationRequested)
+        finally
         {
-            RabbitMqLog.SubscriptionLost(Logger, Name, options.Queue);
-            throw new InvalidOperationException($"The subscription to '{options.Queue}' was lost.");
+            connection.ConnectionShutdownAsync -= OnShutdown;
+        }
+    }
+
+    private static async Task CloseQuietlyAsync(IChannel channel)
+    {
+        try
+        {
+            if (channel.IsOpen)
+            {
+                await channel.CloseAsync().ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // Closing a channel that is already gone.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
         }
     }
 
@@ -201,7 +227,7 @@ internal static partial class RabbitMqLog
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Consumer worker '{Worker}' subscribed to '{Queue}' (prefetch {Prefetch}, concurrency {Concurrency}).")]
     public static partial void Subscribed(ILogger logger, string worker, string queue, int prefetch, int concurrency);
 
-    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Consumer worker '{Worker}': connecting or subscribing failed; retrying in {DelaySeconds} s.")]
+    [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Consumer worker '{Worker}': subscribing failed; retrying in {DelaySeconds} s.")]
     public static partial void ConnectFailed(ILogger logger, Exception exception, string worker, double delaySeconds);
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Warning, Message = "Consumer worker '{Worker}': the subscription to '{Queue}' was lost (connection, channel or consumer closed); resubscribing.")]
@@ -209,4 +235,13 @@ internal static partial class RabbitMqLog
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Consumer worker '{Worker}': cancelling the consumer failed.")]
     public static partial void CancelFailed(ILogger logger, Exception exception, string worker);
+}
+
+/// <summary>
+/// Marks the workers <c>AddRabbitMqConsumerWorker</c> accepts: those inheriting <see cref="RabbitMqConsumerWorker{TMessage}"/>.
+/// </summary>
+public interface IRabbitMqConsumerWorker
+{
+    /// <summary>Gets the worker's name.</summary>
+    string Name { get; }
 }

@@ -1,20 +1,152 @@
+using Messaging;
 using Messaging.Transports.RabbitMq;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers RabbitMQ consumer workers.</summary>
+/// <summary>Registers the application's RabbitMQ connection, consumer workers and publisher.</summary>
 public static class RabbitMqServiceCollectionExtensions
 {
-    /// <summary>Registers <typeparamref name="TWorker"/> as a hosted RabbitMQ consumer (idempotent); options are validated on start.</summary>
-    /// <typeparam name="TWorker">The worker, inheriting <see cref="RabbitMqConsumerWorker{TMessage}"/>.</typeparam>
+    /// <summary>
+    /// Registers the application's one RabbitMQ connection (see <see cref="RabbitMqConnectionOptions"/> for where it
+    /// comes from), validated on start. Idempotent: calling it again only adds configuration. Workers and the
+    /// publisher call it for you with the defaults.
+    /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Configures the worker's options; <see cref="Messaging.ConsumerWorkerOptions.Queue"/> is required.</param>
+    /// <param name="configure">Configures the connection options.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddRabbitMqConsumerWorker<TWorker>(this IServiceCollection services, Action<RabbitMqConsumerOptions> configure)
-        where TWorker : Messaging.ConsumerWorker
+    public static IServiceCollection AddRabbitMqConnection(this IServiceCollection services, Action<RabbitMqConnectionOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
+        var builder = services.AddOptions<RabbitMqConnectionOptions>();
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        if (!services.Any(static d => d.ServiceType == typeof(RabbitMqConnectionProvider)))
+        {
+            services.AddMessaging();
+            builder.ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqConnectionOptions>, ConnectionOptionsValidator>());
+            services.TryAddSingleton<RabbitMqConnectionProvider>();
+        }
+
+        return services;
+    }
+
+    /// <summary>Registers the application's RabbitMQ connection with options bound from <paramref name="configuration"/>; see <see cref="AddRabbitMqConnection(IServiceCollection, Action{RabbitMqConnectionOptions}?)"/>.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The configuration section with the connection options (<c>Uri</c>, <c>Endpoints</c>, …).</param>
+    /// <param name="configure">Configures the options after binding, if given.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddRabbitMqConnection(this IServiceCollection services, IConfiguration configuration, Action<RabbitMqConnectionOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<RabbitMqConnectionOptions>().Bind(configuration);
+        ConfigurationPaths.Remember(services, typeof(RabbitMqConnectionOptions), Options.Options.DefaultName, configuration);
+        return services.AddRabbitMqConnection(configure);
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TWorker"/>, named after its type, as a hosted RabbitMQ consumer on the
+    /// application's connection, with options validated on start and a health check of the same name. Registering it
+    /// again adds configuration, not a second worker.
+    /// </summary>
+    /// <typeparam name="TWorker">The worker, inheriting <see cref="RabbitMqConsumerWorker{TMessage}"/>.</typeparam>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Configures the worker's options; <see cref="ConsumerWorkerOptions.Queue"/> is required.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddRabbitMqConsumerWorker<TWorker>(this IServiceCollection services, Action<RabbitMqConsumerOptions> configure)
+        where TWorker : ConsumerWorker, IRabbitMqConsumerWorker
+    {
         ArgumentNullException.ThrowIfNull(configure);
-        return services.AddConsumerWorker<TWorker, RabbitMqConsumerOptions>(configure);
+        return services.AddRabbitMqConsumerWorker<TWorker>(name: null, configuration: null, configure);
+    }
+
+    /// <summary>
+    /// Registers <typeparamref name="TWorker"/> as a hosted RabbitMQ consumer under <paramref name="name"/> (its
+    /// options name and health check name; the worker type's name when <see langword="null"/>), with options bound
+    /// from <paramref name="configuration"/> (for example <c>builder.Configuration.GetSection("Messaging:Workers:Orders")</c>)
+    /// and then <paramref name="configure"/>. One worker type may be registered under several names, each on its own queue.
+    /// </summary>
+    /// <typeparam name="TWorker">The worker, inheriting <see cref="RabbitMqConsumerWorker{TMessage}"/>.</typeparam>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The worker's name.</param>
+    /// <param name="configuration">The configuration section with the worker's options, if any.</param>
+    /// <param name="configure">Configures the worker's options after binding, if given.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddRabbitMqConsumerWorker<TWorker>(
+        this IServiceCollection services,
+        string? name,
+        IConfiguration? configuration,
+        Action<RabbitMqConsumerOptions>? configure = null)
+        where TWorker : ConsumerWorker, IRabbitMqConsumerWorker
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddRabbitMqConnection();
+        return ConsumerWorkerRegistration.Add<TWorker, RabbitMqConsumerOptions>(
+            services,
+            name,
+            configuration,
+            configure,
+            static (sp, workerName, options) => new RabbitMqWorkerContext(workerName, options, sp.GetRequiredService<RabbitMqConnectionProvider>(), sp));
+    }
+
+    /// <summary>
+    /// Registers the application's <see cref="IRabbitMqPublisher"/> (a singleton on the shared connection; idempotent:
+    /// calling it again only adds configuration), with options validated on start.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Configures the publisher's options.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddRabbitMqPublisher(this IServiceCollection services, Action<RabbitMqPublisherOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddRabbitMqConnection();
+        var builder = services.AddOptions<RabbitMqPublisherOptions>();
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        if (!services.Any(static d => d.ServiceType == typeof(IRabbitMqPublisher)))
+        {
+            builder.ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqPublisherOptions>, PublisherOptionsValidator>());
+            services.TryAddSingleton<RabbitMqPublisher>();
+            services.TryAddSingleton<IRabbitMqPublisher>(static sp => sp.GetRequiredService<RabbitMqPublisher>());
+        }
+
+        return services;
+    }
+
+    /// <summary>Registers the application's <see cref="IRabbitMqPublisher"/> with options bound from <paramref name="configuration"/>.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The configuration section with the publisher's options.</param>
+    /// <param name="configure">Configures the options after binding, if given.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddRabbitMqPublisher(this IServiceCollection services, IConfiguration configuration, Action<RabbitMqPublisherOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<RabbitMqPublisherOptions>().Bind(configuration);
+        ConfigurationPaths.Remember(services, typeof(RabbitMqPublisherOptions), Options.Options.DefaultName, configuration);
+        return services.AddRabbitMqPublisher(configure);
+    }
+
+    private sealed class ConnectionOptionsValidator(IServiceProvider services) : IValidateOptions<RabbitMqConnectionOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RabbitMqConnectionOptions options) =>
+            ConfigurationPaths.Result(services, typeof(RabbitMqConnectionOptions), name ?? Options.Options.DefaultName, OptionsErrors.Collect(options.Validate));
+    }
+
+    private sealed class PublisherOptionsValidator(IServiceProvider services) : IValidateOptions<RabbitMqPublisherOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, RabbitMqPublisherOptions options) =>
+            ConfigurationPaths.Result(services, typeof(RabbitMqPublisherOptions), name ?? Options.Options.DefaultName, OptionsErrors.Collect(options.Validate));
     }
 }

@@ -57,7 +57,7 @@ public static class ServiceBusMessaging
     }
 
     /// <summary>
-    /// Describes a received message for <see cref="MessagingInstrumentation.StartConsumer"/> (and for a parenting
+    /// Describes a received message for <see cref="MessagingInstrumentation.StartConsumer(in IncomingMessage)"/> (and for a parenting
     /// policy): its application properties behind a <see cref="ServiceBusReceivedPropertiesCarrier"/>, the destination
     /// and subscription, the message id, the delivery count (<see cref="IncomingMessage.Redelivered"/> when above 1) and
     /// the enqueue time.

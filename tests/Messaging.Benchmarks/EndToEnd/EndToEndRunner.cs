@@ -244,9 +244,9 @@ internal static class EndToEndRunner
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(state);
+        builder.Services.AddRabbitMqConnection(o => o.Uri = uri);
         builder.Services.AddRabbitMqConsumerWorker<E2EWorker>(o =>
         {
-            o.Uri = uri;
             o.Queue = queue;
             o.PrefetchCount = prefetch;
             o.MaxConcurrency = concurrency;

@@ -49,9 +49,9 @@ internal static class SoakRunner
 
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(state);
+        builder.Services.AddRabbitMqConnection(o => o.Uri = broker.Uri);
         builder.Services.AddRabbitMqConsumerWorker<SoakWorker>(o =>
         {
-            o.Uri = broker.Uri;
             o.Queue = queue;
             o.MaxConcurrency = options.Concurrency;
             o.PrefetchCount = options.Prefetch;

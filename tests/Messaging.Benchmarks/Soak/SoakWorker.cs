@@ -8,7 +8,7 @@ namespace Messaging.Benchmarks.Soak;
 /// member through the static setter (which writes into the current holder) and, for every eighth message, continues
 /// asynchronously. Neither may reach any other message.
 /// </summary>
-public sealed class SoakWorker(SoakState state) : RabbitMqConsumerWorker<ReadOnlyMemory<byte>>
+public sealed class SoakWorker(RabbitMqWorkerContext context, SoakState state) : RabbitMqConsumerWorker<ReadOnlyMemory<byte>>(context)
 {
     protected override async Task HandleAsync(MessageContext<ReadOnlyMemory<byte>> message, CancellationToken cancellationToken)
     {

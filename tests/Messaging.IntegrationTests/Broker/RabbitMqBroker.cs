@@ -13,7 +13,7 @@ namespace Messaging.IntegrationTests.Broker;
 /// <c>rabbitmq-server</c> node is started on free loopback ports with its own temporary directory,
 /// and stopped and deleted on <see cref="DisposeAsync"/>.</para>
 /// </remarks>
-public sealed class RabbitMqBroker : IAsyncDisposable
+public sealed partial class RabbitMqBroker : IAsyncDisposable
 {
     /// <summary>Environment variable naming an existing broker to use instead of starting a node.</summary>
     public const string UriVariable = "RABBITMQ_URI";
@@ -85,6 +85,25 @@ public sealed class RabbitMqBroker : IAsyncDisposable
 
         await RunCtlAsync(["close_all_connections", "--global", reason], ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The client-provided names of the connections open on the node (the <c>connection_name</c> client property, from
+    /// <c>rabbitmqctl list_connections client_properties</c>).
+    /// </summary>
+    /// <param name="ct">Cancels waiting for rabbitmqctl.</param>
+    /// <returns>One name per connection; an empty string for a connection without one.</returns>
+    public async Task<IReadOnlyList<string>> ListConnectionNamesAsync(CancellationToken ct = default)
+    {
+        var result = await RunCtlAsync(["--quiet", "list_connections", "--no-table-headers", "client_properties"], ct).ConfigureAwait(false);
+        return result.StandardOutput
+            .Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(static line => ConnectionName().Match(line) is { Success: true } m ? m.Groups[1].Value : string.Empty)
+            .ToList();
+    }
+
+    // The property prints as {"connection_name","name"} (older CLIs: {<<"connection_name">>,longstr,<<"name">>}).
+    [System.Text.RegularExpressions.GeneratedRegex("connection_name\"(?:>>)?,(?:longstr,)?(?:<<)?\"([^\"]*)\"")]
+    private static partial System.Text.RegularExpressions.Regex ConnectionName();
 
     /// <summary>Stops and deletes a node started here; does nothing for an external broker.</summary>
     public async ValueTask DisposeAsync()
@@ -196,7 +215,7 @@ public sealed class RabbitMqBroker : IAsyncDisposable
     private static string Redact(Uri uri) =>
         string.IsNullOrEmpty(uri.UserInfo) ? uri.ToString() : uri.ToString().Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal);
 
-    private async Task RunCtlAsync(IReadOnlyList<string> arguments, CancellationToken ct)
+    private async Task<CommandResult> RunCtlAsync(IReadOnlyList<string> arguments, CancellationToken ct)
     {
         CommandResult result;
         if (_node is not null)
@@ -221,5 +240,7 @@ public sealed class RabbitMqBroker : IAsyncDisposable
             throw new InvalidOperationException(
                 $"'rabbitmqctl -n {NodeName} {string.Join(' ', arguments)}' failed with exit code {result.ExitCode}.\n{result.CombinedOutput}");
         }
+
+        return result;
     }
 }

@@ -7,7 +7,7 @@ using RabbitMQ.Client;
 
 namespace Messaging.IntegrationTests.RabbitMq;
 
-public sealed class RabbitOrderWorker(Probe probe) : RabbitMqConsumerWorker<Order>
+public sealed class RabbitOrderWorker(RabbitMqWorkerContext context, Probe probe) : RabbitMqConsumerWorker<Order>(context)
 {
     protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken) =>
         probe.OnMessageAsync(message, cancellationToken);
@@ -20,9 +20,9 @@ public static class RabbitHosts
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(probe);
         builder.Services.AddScoped<ScopedMarker>();
+        builder.Services.AddRabbitMqConnection(o => o.Uri = fixture.Broker.Uri);
         builder.Services.AddRabbitMqConsumerWorker<RabbitOrderWorker>(o =>
         {
-            o.Uri = fixture.Broker.Uri;
             o.MaxReconnectDelay = TimeSpan.FromSeconds(1);
             configure(o);
         });

@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using Messaging.Transports.InMemory;
+using Messaging.Transports.RabbitMq;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -17,22 +21,22 @@ public sealed class ArgumentValidationTests
     [Fact]
     public void Constructor_rejects_an_undefined_trust()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Instrumentation(o => o.Trust = (ContextTrust)42));
-        Assert.Equal("Trust", ex.ParamName);
+        var ex = Assert.Throws<ArgumentException>(() => Instrumentation(o => o.Trust = (ContextTrust)42));
+        Assert.Contains("Trust has an unknown value '42'.", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Constructor_rejects_an_undefined_parenting_mode()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Instrumentation(o => o.Parenting = (ParentingMode)7));
-        Assert.Equal("Parenting", ex.ParamName);
+        var ex = Assert.Throws<ArgumentException>(() => Instrumentation(o => o.Parenting = (ParentingMode)7));
+        Assert.Contains("Parenting has an unknown value '7'.", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Constructor_validates_the_baggage_policies()
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Instrumentation(o => o.InboundBaggage.MaxMembers = 0));
-        Assert.Equal("InboundBaggage", ex.ParamName);
+        var ex = Assert.Throws<ArgumentException>(() => Instrumentation(o => o.InboundBaggage.MaxMembers = 0));
+        Assert.Contains("InboundBaggage.MaxMembers must be at least 1 (was 0).", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -166,35 +170,68 @@ public sealed class ArgumentValidationTests
 
     // ---- options -------------------------------------------------------------------------------------------
 
-    public static TheoryData<string, Action<ConsumerWorkerOptions>, Type> InvalidWorkerOptions => new()
+    public static TheoryData<string, Action<ConsumerWorkerOptions>> InvalidWorkerOptions => new()
     {
-        { "Queue", o => o.Queue = string.Empty, typeof(ArgumentException) },
-        { "Queue", o => o.Queue = "   ", typeof(ArgumentException) },
-        { "Queue", o => o.Queue = null!, typeof(ArgumentException) },
-        { "MaxConcurrency", o => o.MaxConcurrency = 0, typeof(ArgumentOutOfRangeException) },
-        { "MaxConcurrency", o => o.MaxConcurrency = -3, typeof(ArgumentOutOfRangeException) },
-        { "PrefetchCount", o => o.PrefetchCount = -1, typeof(ArgumentOutOfRangeException) },
-        { "PrefetchCount", o => o.PrefetchCount = 65_536, typeof(ArgumentOutOfRangeException) },
-        { "MaxAttempts", o => o.MaxAttempts = 0, typeof(ArgumentOutOfRangeException) },
-        { "RetryDelay", o => o.RetryDelay = TimeSpan.FromMilliseconds(-1), typeof(ArgumentOutOfRangeException) },
-        { "Serializer", o => o.Serializer = null!, typeof(ArgumentException) },
-        { "Trust", o => o.Trust = (ContextTrust)(-1), typeof(ArgumentOutOfRangeException) },
-        { "Parenting", o => o.Parenting = (ParentingMode)2, typeof(ArgumentOutOfRangeException) },
-        { "OutboundBaggage", o => o.OutboundBaggage.MaxBytes = 0, typeof(ArgumentOutOfRangeException) },
-        { "InboundBaggage", o => o.InboundBaggage.MaxMembers = 0, typeof(ArgumentOutOfRangeException) },
+        { "Queue", o => o.Queue = string.Empty },
+        { "Queue", o => o.Queue = "   " },
+        { "Queue", o => o.Queue = null! },
+        { "MaxConcurrency", o => o.MaxConcurrency = 0 },
+        { "MaxConcurrency", o => o.MaxConcurrency = -3 },
+        { "PrefetchCount", o => o.PrefetchCount = -1 },
+        { "PrefetchCount", o => o.PrefetchCount = 65_536 },
+        { "MaxAttempts", o => o.MaxAttempts = 0 },
+        { "RetryDelay", o => o.RetryDelay = TimeSpan.FromMilliseconds(-1) },
+        { "Serializer", o => o.Serializer = null! },
+        { "Trust", o => o.Trust = (ContextTrust)(-1) },
+        { "Parenting", o => o.Parenting = (ParentingMode)2 },
     };
 
     [Theory]
     [MemberData(nameof(InvalidWorkerOptions))]
-    public void ConsumerWorkerOptions_Validate_rejects_each_invalid_property(string property, Action<ConsumerWorkerOptions> breakIt, Type exceptionType)
+    public void ConsumerWorkerOptions_Validate_rejects_each_invalid_property(string property, Action<ConsumerWorkerOptions> breakIt)
     {
         var options = new ConsumerWorkerOptions { Queue = "orders" };
         options.Validate();
         breakIt(options);
 
-        var ex = Assert.Throws(exceptionType, options.Validate);
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
 
-        Assert.Equal(property, ((ArgumentException)ex).ParamName);
+        Assert.StartsWith($"Invalid ConsumerWorkerOptions: {property} ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConsumerWorkerOptions_Validate_lists_every_problem()
+    {
+        var options = new ConsumerWorkerOptions { Queue = string.Empty, MaxConcurrency = 0, MaxAttempts = 0 };
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Contains("Queue is required", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxConcurrency must be at least 1 (was 0)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxAttempts must be at least 1 (was 0)", ex.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, Action<MessagingOptions>> InvalidMessagingOptions => new()
+    {
+        { "Trust", o => o.Trust = (ContextTrust)(-1) },
+        { "Parenting", o => o.Parenting = (ParentingMode)2 },
+        { "OutboundBaggage.MaxBytes", o => o.OutboundBaggage.MaxBytes = 0 },
+        { "InboundBaggage.MaxMembers", o => o.InboundBaggage.MaxMembers = 0 },
+        { "BaggageTelemetry.MaxDistinctValuesPerKey", o => o.BaggageTelemetry.MaxDistinctValuesPerKey = 0 },
+        { "OutboundBaggageByDestination['partner']", o => o.OutboundBaggageByDestination["partner"] = null! },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidMessagingOptions))]
+    public void MessagingOptions_Validate_rejects_each_invalid_property(string property, Action<MessagingOptions> breakIt)
+    {
+        var options = new MessagingOptions();
+        options.Validate();
+        breakIt(options);
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith($"Invalid MessagingOptions: {property} ", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -217,13 +254,40 @@ public sealed class ArgumentValidationTests
     // ---- dependency injection ------------------------------------------------------------------------------
 
     [Fact]
-    public void Service_registrations_reject_null_services()
+    public void Service_registrations_reject_null_arguments()
     {
         IServiceCollection services = null!;
+        var real = new ServiceCollection();
+        var configuration = new ConfigurationBuilder().Build();
 
         Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddMessaging()).ParamName);
-        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddConsumerWorker<TestWorker>()).ParamName);
-        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddConsumerWorker<TestWorker, ConsumerWorkerOptions>()).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddMessaging(configuration)).ParamName);
+        Assert.Equal("configuration", Assert.Throws<ArgumentNullException>(() => real.AddMessaging((IConfiguration)null!)).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddInMemoryBroker()).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddInMemoryConsumerWorker<TestWorker>(o => o.Queue = "q")).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddInMemoryConsumerWorker<TestWorker>("w", configuration)).ParamName);
+        Assert.Equal("configure", Assert.Throws<ArgumentNullException>(() => real.AddInMemoryConsumerWorker<TestWorker>(null!)).ParamName);
+        Assert.Equal("name", Assert.Throws<ArgumentException>(() => real.AddInMemoryConsumerWorker<TestWorker>(" ", configuration)).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddRabbitMqConnection()).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddRabbitMqConnection(configuration)).ParamName);
+        Assert.Equal("configuration", Assert.Throws<ArgumentNullException>(() => real.AddRabbitMqConnection((IConfiguration)null!)).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddRabbitMqPublisher()).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddRabbitMqPublisher(configuration)).ParamName);
+        Assert.Equal("configuration", Assert.Throws<ArgumentNullException>(() => real.AddRabbitMqPublisher((IConfiguration)null!)).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddRabbitMqConsumerWorker<TestRabbitWorker>(o => o.Queue = "q")).ParamName);
+        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => services.AddRabbitMqConsumerWorker<TestRabbitWorker>("w", configuration)).ParamName);
+        Assert.Equal("configure", Assert.Throws<ArgumentNullException>(() => real.AddRabbitMqConsumerWorker<TestRabbitWorker>(null!)).ParamName);
+    }
+
+    [Fact]
+    public void A_worker_name_taken_by_another_worker_type_is_refused_at_registration()
+    {
+        var services = new ServiceCollection().AddInMemoryConsumerWorker<TestWorker>("orders", configuration: null, o => o.Queue = "a");
+
+        var ex = Assert.Throws<ArgumentException>(() => services.AddInMemoryConsumerWorker<OtherTestWorker>("orders", configuration: null, o => o.Queue = "b"));
+
+        Assert.Equal("name", ex.ParamName);
+        Assert.Contains("already registered", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -242,18 +306,18 @@ public sealed class ArgumentValidationTests
     }
 
     [Fact]
-    public void AddConsumerWorker_validates_the_worker_options_when_the_worker_is_resolved()
+    public void A_worker_validates_its_options_when_it_is_resolved()
     {
         using var provider = new ServiceCollection()
-            .AddConsumerWorker<TestWorker>(o =>
+            .AddMessaging(o => o.Propagator = Messaging.Propagation.MessagingPropagators.CreateDefault())
+            .AddInMemoryConsumerWorker<TestWorker>(o =>
             {
-                o.Propagator = Messaging.Propagation.MessagingPropagators.CreateDefault();
                 o.Queue = "orders";
                 o.MaxAttempts = 0;
             })
             .BuildServiceProvider();
 
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<TestWorker>());
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredKeyedService<ConsumerWorker>(nameof(TestWorker)));
         Assert.Contains("MaxAttempts", ex.Message, StringComparison.Ordinal);
     }
 
@@ -267,23 +331,27 @@ public sealed class ArgumentValidationTests
     // ---- worker base classes -------------------------------------------------------------------------------
 
     [Fact]
-    public void ConsumerWorker_Initialize_rejects_invalid_arguments()
+    public void A_worker_takes_its_name_and_options_from_its_context()
     {
-        using var services = new ServiceCollection().BuildServiceProvider();
-        var options = new ConsumerWorkerOptions { Queue = "q", Propagator = Messaging.Propagation.MessagingPropagators.CreateDefault() };
-        using var worker = new TestWorker();
+        using var provider = new ServiceCollection()
+            .AddLogging()
+            .AddMessaging(o => o.Propagator = Messaging.Propagation.MessagingPropagators.CreateDefault())
+            .AddInMemoryConsumerWorker<TestWorker>("eu-orders", configuration: null, o => o.Queue = "orders.eu")
+            .BuildServiceProvider();
 
-        Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => worker.Initialize(null!, options, services)).ParamName);
-        Assert.Equal("name", Assert.Throws<ArgumentException>(() => worker.Initialize(string.Empty, options, services)).ParamName);
-        Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => worker.Initialize("w", null!, services)).ParamName);
-        Assert.Equal("services", Assert.Throws<ArgumentNullException>(() => worker.Initialize("w", options, null!)).ParamName);
+        var worker = Assert.IsType<TestWorker>(provider.GetRequiredKeyedService<ConsumerWorker>("eu-orders"));
 
-        var invalid = new ConsumerWorkerOptions { Queue = string.Empty, Propagator = options.Propagator };
-        Assert.Equal("Queue", Assert.Throws<ArgumentException>(() => worker.Initialize("w", invalid, services)).ParamName);
+        Assert.Equal("eu-orders", worker.Name);
+        Assert.Equal("orders.eu", worker.QueueName);
+        Assert.Same(provider.GetRequiredService<MessagingInstrumentation>(), worker.Engine);
+        Assert.Same(worker, provider.GetServices<IHostedService>().OfType<ConsumerWorker>().Single());
+    }
 
-        worker.Initialize("w", options, services);
-        Assert.Equal("w", worker.Name);
-        Assert.Throws<InvalidOperationException>(() => worker.Initialize("w", options, services));
+    [Fact]
+    public void Worker_constructors_reject_a_null_context()
+    {
+        Assert.Equal("context", Assert.Throws<ArgumentNullException>(() => new TestWorker(null!)).ParamName);
+        Assert.Equal("context", Assert.Throws<ArgumentNullException>(() => new TestRabbitWorker(null!)).ParamName);
     }
 
     [Fact]
@@ -295,11 +363,23 @@ public sealed class ArgumentValidationTests
 
     private static DictionaryHeaderCarrier Carrier() => new(Headers());
 
-    private sealed class TestWorker : ConsumerWorker<string>
+    private sealed class TestWorker(InMemoryWorkerContext context) : InMemoryConsumerWorker<string>(context)
+    {
+        public string QueueName => Options.Queue;
+
+        public MessagingInstrumentation Engine => Instrumentation;
+
+        protected override Task HandleAsync(MessageContext<string> message, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private sealed class OtherTestWorker(InMemoryWorkerContext context) : InMemoryConsumerWorker<string>(context)
     {
         protected override Task HandleAsync(MessageContext<string> message, CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
-        protected override Task ConsumeAsync(CancellationToken stoppingToken) => Task.CompletedTask;
+    private sealed class TestRabbitWorker(RabbitMqWorkerContext context) : RabbitMqConsumerWorker<string>(context)
+    {
+        protected override Task HandleAsync(MessageContext<string> message, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class TestReceivedMessage(IncomingMessage message) : ReceivedMessage(message, ReadOnlyMemory<byte>.Empty)

@@ -377,10 +377,9 @@ public sealed class BaggagePolicyTests
         policy.MaxMembers = maxMembers;
         policy.MaxBytes = maxBytes;
 
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new MessagingInstrumentation(options));
-        Assert.Equal(paramName, ex.ParamName);
-        Assert.Contains(property, ex.Message, StringComparison.Ordinal);
-        Assert.Equal(maxMembers < 1 ? maxMembers : maxBytes, ex.ActualValue);
+        var ex = Assert.Throws<ArgumentException>(() => new MessagingInstrumentation(options));
+        Assert.StartsWith($"Invalid MessagingOptions: {paramName}.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"{property} must be at least 1 (was {(maxMembers < 1 ? maxMembers : maxBytes)}).", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public sealed class PublicApiTests
         Assert.Contains("public enum Messaging.ParentingMode : int", core, StringComparison.Ordinal);
         Assert.Contains("Link = 1,", core, StringComparison.Ordinal);
         Assert.Contains("public static bool TryGetString(object? value, out string text);", core, StringComparison.Ordinal);
-        Assert.Contains("where TWorker : Messaging.ConsumerWorker where TOptions : Messaging.ConsumerWorkerOptions;", core, StringComparison.Ordinal);
+        Assert.Contains("public static Microsoft.Extensions.DependencyInjection.IServiceCollection AddMessaging(this Microsoft.Extensions.DependencyInjection.IServiceCollection services, Microsoft.Extensions.Configuration.IConfiguration configuration, System.Action<Messaging.MessagingOptions>? configure = null);", core, StringComparison.Ordinal);
         Assert.Contains("public string? MessageId { get; init; }", core, StringComparison.Ordinal);
         Assert.Contains("public readonly record struct Messaging.IncomingMessage : System.IEquatable<Messaging.IncomingMessage>", core, StringComparison.Ordinal);
         Assert.Contains("protected abstract System.Threading.Tasks.Task ConsumeAsync(System.Threading.CancellationToken stoppingToken);", core, StringComparison.Ordinal);

@@ -212,7 +212,7 @@ public sealed class ServiceBusPipelineTests : IDisposable
         options.Queue = entityPath;
         var observed = new ConcurrentQueue<Observation>();
         var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var services = new ServiceCollection().BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton(ServiceBusTestData.W3C).BuildServiceProvider();
         using var worker = new StandInWorker(_bus, async m =>
         {
             var activity = Activity.Current;
@@ -240,8 +240,7 @@ public sealed class ServiceBusPipelineTests : IDisposable
                     enough.TrySetResult();
                 }
             }
-        });
-        worker.Initialize("servicebus-stand-in", options, services);
+        }, new StandInContext(options, services));
 
         await worker.StartAsync(CancellationToken.None);
         try
@@ -269,7 +268,9 @@ public sealed class ServiceBusPipelineTests : IDisposable
         int? DeliveryCount);
 
     /// <summary>A worker whose receive loop is the in-memory broker standing in for a ServiceBusProcessor.</summary>
-    private sealed class StandInWorker(ServiceBusStandIn bus, Func<MessageContext<ServiceBusOrder>, Task> handler) : ConsumerWorker<ServiceBusOrder>
+    private sealed class StandInContext(ConsumerWorkerOptions options, IServiceProvider services) : ConsumerWorkerContext("servicebus-stand-in", options, services);
+
+    private sealed class StandInWorker(ServiceBusStandIn bus, Func<MessageContext<ServiceBusOrder>, Task> handler, ConsumerWorkerContext context) : ConsumerWorker<ServiceBusOrder>(context)
     {
         protected override async Task ConsumeAsync(CancellationToken stoppingToken)
         {

@@ -66,10 +66,9 @@ internal sealed class W3COptions : MessagingOptions
     public W3COptions() => Propagator = MessagingPropagators.CreateDefault();
 }
 
-/// <summary>Worker options with an explicit W3C propagator.</summary>
+/// <summary>Worker options (the worker's engine has an explicit W3C propagator).</summary>
 internal sealed class W3CWorkerOptions : ConsumerWorkerOptions
 {
-    public W3CWorkerOptions() => Propagator = MessagingPropagators.CreateDefault();
 }
 
 internal static class ServiceBusTestData

@@ -172,11 +172,8 @@ public sealed class BaggageTelemetryTests
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddProvider(scopes);
         builder.Services.AddSingleton(broker);
-        builder.Services.AddInMemoryConsumerWorker<ForwardingWorker>(o =>
-        {
-            o.Queue = inbound;
-            o.BaggageTelemetry.Keys.Add("tenant.id");
-        });
+        builder.Services.AddMessaging(o => o.BaggageTelemetry.Keys.Add("tenant.id"));
+        builder.Services.AddInMemoryConsumerWorker<ForwardingWorker>(o => o.Queue = inbound);
         builder.Services.AddSingleton(new ForwardingTarget(outbound));
         using var host = builder.Build();
         using var spans = new ActivityCapture();
@@ -213,7 +210,7 @@ public sealed class BaggageTelemetryTests
 
     public sealed record ForwardingTarget(string Queue);
 
-    public sealed class ForwardingWorker(InMemoryBroker broker, ForwardingTarget target, ILogger<ForwardingWorker> log) : InMemoryConsumerWorker<Order>
+    public sealed class ForwardingWorker(InMemoryWorkerContext context, InMemoryBroker broker, ForwardingTarget target, ILogger<ForwardingWorker> log) : InMemoryConsumerWorker<Order>(context)
     {
         protected override async Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken)
         {

@@ -358,17 +358,18 @@ public sealed class ConsumerWorkerTests : IDisposable
     public void Registering_a_worker_twice_adds_one_hosted_service()
     {
         var services = new ServiceCollection();
+        services.AddLogging();
         services.AddSingleton(new Probe());
         services.AddInMemoryConsumerWorker<RecordingWorker>(o => o.Queue = "a");
         services.AddInMemoryConsumerWorker<RecordingWorker>(o => o.MaxConcurrency = 4);
         using var provider = services.BuildServiceProvider();
 
-        var hosted = provider.GetServices<IHostedService>().ToList();
+        var hosted = provider.GetServices<IHostedService>().OfType<ConsumerWorker>().ToList();
         Assert.Single(hosted);
-        var options = provider.GetRequiredService<IOptionsMonitor<InMemoryConsumerOptions>>().Get(typeof(RecordingWorker).FullName);
+        var options = provider.GetRequiredService<IOptionsMonitor<InMemoryConsumerOptions>>().Get(nameof(RecordingWorker));
         Assert.Equal("a", options.Queue);
         Assert.Equal(4, options.MaxConcurrency);
-        Assert.Same(hosted[0], provider.GetRequiredService<RecordingWorker>());
+        Assert.Same(hosted[0], provider.GetRequiredKeyedService<ConsumerWorker>(nameof(RecordingWorker)));
     }
 
     [Fact]

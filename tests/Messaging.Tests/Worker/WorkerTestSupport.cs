@@ -5,7 +5,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Messaging.Tests.Worker;
 
-public sealed class RecordingWorker(Probe probe) : InMemoryConsumerWorker<Order>
+public sealed class RecordingWorker(InMemoryWorkerContext context, Probe probe) : InMemoryConsumerWorker<Order>(context)
 {
     protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken) =>
         probe.OnMessageAsync(message, cancellationToken);
