@@ -41,7 +41,8 @@ internal sealed class ConfigurationPaths
             }
         }
 
-        var where = path is null ? $"{optionsType.Name} '{name}'" : $"{optionsType.Name} '{name}' (configuration section '{path}')";
+        var label = string.IsNullOrEmpty(name) ? optionsType.Name : $"{optionsType.Name} '{name}'";
+        var where = path is null ? label : $"{label} (configuration section '{path}')";
         return ValidateOptionsResult.Fail(errors.Select(e => $"{where}: {e}"));
     }
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -42,8 +41,7 @@ internal static class ConsumerWorkerRegistration
         var builder = services.AddOptions<TOptions>(name);
         if (configuration is not null)
         {
-            builder.Bind(configuration);
-            ConfigurationPaths.Remember(services, typeof(TOptions), name, configuration);
+            OptionsRegistration.Bind<TOptions>(services, name, configuration);
         }
 
         if (configure is not null)
@@ -57,10 +55,12 @@ internal static class ConsumerWorkerRegistration
         }
 
         names.Add(name, typeof(TWorker));
-        builder.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, WorkerOptionsValidator<TOptions>>());
+        OptionsRegistration.ValidateOnStart<TOptions>(services, name, static (o, errors) => o.Validate(errors));
         services.AddKeyedSingleton<ConsumerWorker>(name, (sp, _) =>
         {
+            // The host resolves its hosted services before it validates options on start: validate everything first,
+            // so that an invalid configuration fails with every problem listed, not with the first worker's.
+            sp.GetService<IStartupValidator>()?.Validate();
             var options = sp.GetRequiredService<IOptionsMonitor<TOptions>>().Get(name);
             return ActivatorUtilities.CreateInstance<TWorker>(sp, createContext(sp, name, options));
         });
@@ -69,7 +69,7 @@ internal static class ConsumerWorkerRegistration
         services.AddHealthChecks();
         services.AddOptions<HealthCheckServiceOptions>().Configure<IOptionsMonitor<TOptions>>((health, monitor) =>
         {
-            if (!monitor.Get(name).DisableHealthChecks && !health.Registrations.Any(r => r.Name == name))
+            if (!HealthChecksDisabled(monitor, name) && !health.Registrations.Any(r => r.Name == name))
             {
                 health.Registrations.Add(new HealthCheckRegistration(
                     name,
@@ -79,6 +79,20 @@ internal static class ConsumerWorkerRegistration
             }
         });
         return services;
+    }
+
+    private static bool HealthChecksDisabled<TOptions>(IOptionsMonitor<TOptions> monitor, string name)
+        where TOptions : ConsumerWorkerOptions
+    {
+        try
+        {
+            return monitor.Get(name).DisableHealthChecks;
+        }
+        catch (OptionsValidationException)
+        {
+            // Invalid options fail the host at start, with every problem listed; the check changes nothing then.
+            return false;
+        }
     }
 
     private static WorkerNames Names(IServiceCollection services)
@@ -100,13 +114,5 @@ internal static class ConsumerWorkerRegistration
             : base(StringComparer.Ordinal)
         {
         }
-    }
-
-    /// <summary>Validates the options of every registered worker of one options type, listing every problem.</summary>
-    private sealed class WorkerOptionsValidator<TOptions>(IServiceProvider services) : IValidateOptions<TOptions>
-        where TOptions : ConsumerWorkerOptions
-    {
-        public ValidateOptionsResult Validate(string? name, TOptions options) =>
-            ConfigurationPaths.Result(services, typeof(TOptions), name ?? Options.DefaultName, OptionsErrors.Collect(options.Validate));
     }
 }

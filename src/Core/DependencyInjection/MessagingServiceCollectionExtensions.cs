@@ -28,8 +28,7 @@ public static class MessagingServiceCollectionExtensions
 
         if (!services.Any(static d => d.ServiceType == typeof(MessagingInstrumentation)))
         {
-            builder.ValidateOnStart();
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MessagingOptions>, MessagingOptionsValidator>());
+            OptionsRegistration.ValidateOnStart<MessagingOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton(static sp => new MessagingInstrumentation(
                 sp.GetRequiredService<IOptions<MessagingOptions>>().Value,
                 sp.GetService<ILoggerFactory>(),
@@ -52,14 +51,7 @@ public static class MessagingServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<MessagingOptions>().Bind(configuration);
-        ConfigurationPaths.Remember(services, typeof(MessagingOptions), Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<MessagingOptions>(services, Options.Options.DefaultName, configuration);
         return services.AddMessaging(configure);
-    }
-
-    private sealed class MessagingOptionsValidator(IServiceProvider services) : IValidateOptions<MessagingOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, MessagingOptions options) =>
-            ConfigurationPaths.Result(services, typeof(MessagingOptions), name ?? Options.Options.DefaultName, OptionsErrors.Collect(options.Validate));
     }
 }

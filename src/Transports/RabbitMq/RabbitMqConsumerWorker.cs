@@ -149,7 +149,7 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
                 }
 
                 await WaitForInFlightAsync().ConfigureAwait(false);
-                await CloseQuietlyAsync(channel).ConfigureAwait(false);
+                await RabbitMqPublisher.CloseQuietlyAsync(channel).ConfigureAwait(false);
                 return;
             }
 
@@ -157,29 +157,13 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
             {
                 ReportNotSubscribed($"The subscription to '{options.Queue}' was lost (connection, channel or consumer closed); subscribing again.");
                 RabbitMqLog.SubscriptionLost(Logger, Name, options.Queue);
-                await CloseQuietlyAsync(channel).ConfigureAwait(false);
+                await RabbitMqPublisher.CloseQuietlyAsync(channel).ConfigureAwait(false);
                 throw new InvalidOperationException($"The subscription to '{options.Queue}' was lost.");
             }
         }
         finally
         {
             connection.ConnectionShutdownAsync -= OnShutdown;
-        }
-    }
-
-    private static async Task CloseQuietlyAsync(IChannel channel)
-    {
-        try
-        {
-            if (channel.IsOpen)
-            {
-                await channel.CloseAsync().ConfigureAwait(false);
-            }
-        }
-#pragma warning disable CA1031 // Closing a channel that is already gone.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
         }
     }
 

@@ -119,7 +119,8 @@ internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisp
         _ => false,
     };
 
-    private static async ValueTask DiscardAsync(IChannel channel)
+    /// <summary>Closes a channel unless it is closed already; a channel that is gone is not an error here.</summary>
+    internal static async ValueTask CloseQuietlyAsync(IChannel channel)
     {
         try
         {
@@ -133,7 +134,11 @@ internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisp
 #pragma warning restore CA1031
         {
         }
+    }
 
+    private static async ValueTask DiscardAsync(IChannel channel)
+    {
+        await CloseQuietlyAsync(channel).ConfigureAwait(false);
         await channel.DisposeAsync().ConfigureAwait(false);
     }
 

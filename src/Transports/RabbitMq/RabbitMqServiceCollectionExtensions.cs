@@ -2,7 +2,6 @@ using Messaging;
 using Messaging.Transports.RabbitMq;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -29,8 +28,7 @@ public static class RabbitMqServiceCollectionExtensions
         if (!services.Any(static d => d.ServiceType == typeof(RabbitMqConnectionProvider)))
         {
             services.AddMessaging();
-            builder.ValidateOnStart();
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqConnectionOptions>, ConnectionOptionsValidator>());
+            OptionsRegistration.ValidateOnStart<RabbitMqConnectionOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton<RabbitMqConnectionProvider>();
         }
 
@@ -46,8 +44,7 @@ public static class RabbitMqServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<RabbitMqConnectionOptions>().Bind(configuration);
-        ConfigurationPaths.Remember(services, typeof(RabbitMqConnectionOptions), Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<RabbitMqConnectionOptions>(services, Options.Options.DefaultName, configuration);
         return services.AddRabbitMqConnection(configure);
     }
 
@@ -115,8 +112,7 @@ public static class RabbitMqServiceCollectionExtensions
 
         if (!services.Any(static d => d.ServiceType == typeof(IRabbitMqPublisher)))
         {
-            builder.ValidateOnStart();
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqPublisherOptions>, PublisherOptionsValidator>());
+            OptionsRegistration.ValidateOnStart<RabbitMqPublisherOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton<RabbitMqPublisher>();
             services.TryAddSingleton<IRabbitMqPublisher>(static sp => sp.GetRequiredService<RabbitMqPublisher>());
         }
@@ -133,20 +129,7 @@ public static class RabbitMqServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<RabbitMqPublisherOptions>().Bind(configuration);
-        ConfigurationPaths.Remember(services, typeof(RabbitMqPublisherOptions), Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<RabbitMqPublisherOptions>(services, Options.Options.DefaultName, configuration);
         return services.AddRabbitMqPublisher(configure);
-    }
-
-    private sealed class ConnectionOptionsValidator(IServiceProvider services) : IValidateOptions<RabbitMqConnectionOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, RabbitMqConnectionOptions options) =>
-            ConfigurationPaths.Result(services, typeof(RabbitMqConnectionOptions), name ?? Options.Options.DefaultName, OptionsErrors.Collect(options.Validate));
-    }
-
-    private sealed class PublisherOptionsValidator(IServiceProvider services) : IValidateOptions<RabbitMqPublisherOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, RabbitMqPublisherOptions options) =>
-            ConfigurationPaths.Result(services, typeof(RabbitMqPublisherOptions), name ?? Options.Options.DefaultName, OptionsErrors.Collect(options.Validate));
     }
 }

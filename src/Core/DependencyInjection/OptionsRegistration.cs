@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Messaging;
+
+/// <summary>How every options type of the library is registered: bound, validated on start, every problem listed.</summary>
+internal static class OptionsRegistration
+{
+    /// <summary>Binds the named options to <paramref name="configuration"/> and remembers its section for error messages.</summary>
+    public static void Bind<TOptions>(IServiceCollection services, string name, IConfiguration configuration)
+        where TOptions : class
+    {
+        services.AddOptions<TOptions>(name).Bind(configuration);
+        ConfigurationPaths.Remember(services, typeof(TOptions), name, configuration);
+    }
+
+    /// <summary>Validates every instance of <typeparamref name="TOptions"/> on start with <paramref name="validate"/> (idempotent).</summary>
+    public static void ValidateOnStart<TOptions>(IServiceCollection services, string name, Action<TOptions, ICollection<string>> validate)
+        where TOptions : class
+    {
+        services.AddOptions<TOptions>(name).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, Validator<TOptions>>(
+            sp => new Validator<TOptions>(sp, validate)));
+    }
+
+    private sealed class Validator<TOptions>(IServiceProvider services, Action<TOptions, ICollection<string>> validate) : IValidateOptions<TOptions>
+        where TOptions : class
+    {
+        public ValidateOptionsResult Validate(string? name, TOptions options) =>
+            ConfigurationPaths.Result(services, typeof(TOptions), name ?? Options.DefaultName, OptionsErrors.Collect(errors => validate(options, errors)));
+    }
+}
