@@ -46,6 +46,12 @@ internal sealed class Consumer
 
     private void OnDisposition(Delivery delivery)
     {
+        if (SettleOnSend)
+        {
+            // Receive-and-delete: the message left the store when it was sent; the client's accept settles nothing.
+            return;
+        }
+
         var reply = _store.SettleFromLink(delivery.DeliveryTag, delivery.State);
         if (reply is not null && !delivery.Settled)
         {
