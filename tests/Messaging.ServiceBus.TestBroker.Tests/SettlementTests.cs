@@ -189,4 +189,29 @@ public sealed class SettlementTests
         Assert.Equal(ServiceBusFailureReason.MessageLockLost, error.Reason);
         Assert.Equal(BrokerMessageState.Active, Assert.Single(broker.PeekMessages("renew-late")).State);
     }
+
+    [Fact]
+    public async Task Another_receiver_settles_by_lock_token_through_management_and_an_expired_lock_is_lost_there_too()
+    {
+        var clock = Clock();
+        await using var harness = await BrokerHarness.StartAsync(new ServiceBusTestBrokerOptions { TimeProvider = clock });
+        var broker = harness.Broker;
+        await harness.SendAsync("handover", Message("h-1"), Message("h-2"));
+        var first = harness.Receiver("handover");
+        var received = await ReceiveAsync(first, 2);
+        var second = harness.Receiver("handover");
+
+        await second.CompleteMessageAsync(received[0]);
+        clock.Advance(TimeSpan.FromSeconds(31));
+        var error = await Assert.ThrowsAsync<ServiceBusException>(() => second.AbandonMessageAsync(received[1]));
+
+        Assert.Equal(ServiceBusFailureReason.MessageLockLost, error.Reason);
+        var settlements = broker.GetSettlements("handover");
+        Assert.Equal([SettlementOutcome.Completed, SettlementOutcome.LockLost], settlements.Select(s => s.Outcome));
+        Assert.All(settlements, s => Assert.True(s.ViaManagement));
+        Assert.Equal(SettlementOutcome.Abandoned, settlements[1].Requested);
+        var left = Assert.Single(broker.PeekMessages("handover"));
+        Assert.Equal("h-2", left.MessageId);
+        Assert.Equal(1, left.DeliveryCount);
+    }
 }
