@@ -11,6 +11,7 @@ namespace Messaging;
 public sealed class ConsumerScope : IDisposable
 {
     private readonly MessagingInstrumentation _owner;
+    private readonly Activity? _contextOnly;
     private readonly AmbientContext.Snapshot _previous;
     private readonly long _startTimestamp;
 
@@ -24,6 +25,7 @@ public sealed class ConsumerScope : IDisposable
     internal ConsumerScope(
         MessagingInstrumentation owner,
         Activity? activity,
+        Activity? contextOnly,
         AmbientContext.Snapshot previous,
         long startTimestamp,
         in IncomingMessage message,
@@ -33,6 +35,7 @@ public sealed class ConsumerScope : IDisposable
     {
         _owner = owner;
         Activity = activity;
+        _contextOnly = contextOnly;
         _previous = previous;
         _startTimestamp = startTimestamp;
         _system = message.System;
@@ -92,6 +95,7 @@ public sealed class ConsumerScope : IDisposable
         try
         {
             Activity?.Dispose();
+            _contextOnly?.Stop();
             RecordMetrics();
         }
         finally
