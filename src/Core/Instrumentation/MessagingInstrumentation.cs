@@ -153,6 +153,18 @@ public sealed class MessagingInstrumentation
     }
 
     /// <summary>
+    /// Creates a <see cref="DistributedContextPropagator"/> that applies this instrumentation's outbound baggage policy
+    /// (<see cref="MessagingOptions.OutboundBaggage"/>) to HTTP requests: W3C <c>traceparent</c>/<c>tracestate</c> and
+    /// one W3C <c>baggage</c> header holding the baggage of both .NET baggage APIs (merged as a publish merges it),
+    /// the same on .NET 8 and .NET 10. Opt in per handler — <c>new SocketsHttpHandler { ActivityHeadersPropagator =
+    /// instrumentation.CreateHttpPropagator() }</c> — so nothing process-wide changes; assigning it to
+    /// <see cref="DistributedContextPropagator.Current"/> is your explicit choice. OpenTelemetry's HttpClient
+    /// instrumentation writes its own <c>baggage</c> header first, which the runtime then keeps.
+    /// </summary>
+    /// <returns>A propagator for HttpClient handlers (and ASP.NET Core's hosting, which it reads W3C headers for).</returns>
+    public DistributedContextPropagator CreateHttpPropagator() => new HttpContextPropagator(this, _outbound, _outboundDrop);
+
+    /// <summary>
     /// Extracts the context of a received message, applying the inbound baggage policy (but not trust or parenting).
     /// Never throws: a malformed context yields an invalid <see cref="PropagationContext.ActivityContext"/>.
     /// </summary>

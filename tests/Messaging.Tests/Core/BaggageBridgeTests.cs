@@ -198,6 +198,30 @@ public sealed class BaggageBridgeTests
         Assert.Equal(flows * perFlow, published);
     }
 
+    [Fact]
+    public void The_HTTP_propagator_writes_one_W3C_baggage_header_of_both_APIs_with_the_outbound_policy_applied()
+    {
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination);
+        var instrumentation = Instrumentation(o => o.OutboundBaggage.DeniedKeys.Add("secret.*"));
+        var propagator = instrumentation.CreateHttpPropagator();
+
+        using (instrumentation.StartConsumer(Incoming(destination, RemoteContext(), "tenant=a%2Bb%25c%3Bd%2Ce,secret.token=t")))
+        {
+            Activity.Current!.AddBaggage("from.activity", "1");
+            Baggage.SetBaggage("from.otel", "ü");
+            var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            propagator.Inject(Activity.Current, headers, static (c, n, v) => ((Dictionary<string, string>)c!)[n] = v);
+
+            Assert.Equal(["baggage", "traceparent"], headers.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(Activity.Current.Id, headers["traceparent"]);
+            var carrier = new DictionaryHeaderCarrier(headers.ToDictionary(h => h.Key, h => (object?)h.Value));
+            Assert.Equal(
+                Expected(("tenant", "a+b%c;d,e"), ("from.activity", "1"), ("from.otel", "ü")),
+                Contents(instrumentation.Extract(carrier).Baggage));
+        }
+    }
+
     private static void Check(ConcurrentQueue<string> failures, string id, string what, SortedDictionary<string, string> expected, SortedDictionary<string, string> actual)
     {
         if (!expected.SequenceEqual(actual))
