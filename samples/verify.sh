@@ -9,7 +9,7 @@
 #   3. usage errors exit 2 with nothing on stdout;
 #   4. RabbitMQ: Producer then Consumer, Consumer then Producer, --parenting link, and OTEL_PROPAGATORS=b3,baggage —
 #      every consumer line has its producer line's traceId, parentSpanId = the producer's spanId (or, with link, a new
-#      trace and one link to the producer context), and exactly the baggage sent.
+#      trace), one link to the producer context in both modes, and exactly the baggage sent.
 #
 # Environment: CONFIGURATION (Debug), SKIP_BUILD=1 (use existing binaries), RUN_TIMEOUT seconds per run (120),
 # VERIFY_SKIP_RABBITMQ=1 (in-memory checks only). Needs bash, coreutils `timeout`, python3 and the .NET SDK.
@@ -118,8 +118,10 @@ for c in consumers:
             errors.append(f"consumer {mid}: traceId {c['traceId']} != producer traceId {p['traceId']}")
         if c.get("parentSpanId") != p["spanId"]:
             errors.append(f"consumer {mid}: parentSpanId {c.get('parentSpanId')} != producer spanId {p['spanId']}")
-        if c.get("links") != []:
-            errors.append(f"consumer {mid}: expected no links, got {c.get('links')}")
+        # The creation context is the parent and, per the messaging conventions, also the one link.
+        expected = [{"traceId": p["traceId"], "spanId": p["spanId"]}]
+        if c.get("links") != expected:
+            errors.append(f"consumer {mid}: links {c.get('links')} != {expected}")
     else:
         if c["traceId"] == p["traceId"]:
             errors.append(f"consumer {mid}: link mode must start a new trace, got the producer's {p['traceId']}")

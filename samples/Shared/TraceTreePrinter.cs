@@ -7,7 +7,7 @@ namespace Messaging.Samples;
 
 /// <summary>
 /// A small console "exporter": prints finished spans as a tree per trace — span names, kinds, ids, the parent
-/// (local or remote), span links and the baggage that was current in each span.
+/// (local or remote), span links (a link to the creation context that is also the parent is marked so) and the baggage that was current in each span.
 /// </summary>
 /// <remarks>
 /// Streaming mode prints a subtree as soon as its local root ends (a span started with no parent in this process:
@@ -153,6 +153,13 @@ internal sealed class TraceTreePrinter : BaseProcessor<Activity>
 
         foreach (var link in span.Links)
         {
+            // A child-mode consumer span links to its creation context, which is also its parent: say so in one line.
+            if (link.SpanId == span.ParentSpanId && link.TraceId == span.TraceId)
+            {
+                text.Append(detail).Append("link → creation context (the parent span ").Append(Hex(link.SpanId)).Append(')').AppendLine();
+                continue;
+            }
+
             text.Append(detail).Append("link → trace ").Append(Hex(link.TraceId)).Append(" span ").Append(Hex(link.SpanId));
             if (_names.TryGetValue(link.SpanId, out var linkedName))
             {

@@ -139,12 +139,12 @@ public static class TestData
     };
 
     /// <summary>Publishes each message under its own root trace and its own baggage, from a clean context.</summary>
-    public static Task PublishTracedAsync(int count, Func<Order, Task> publish, int first = 0) =>
+    public static Task PublishTracedAsync(int count, Func<Order, Task> publish, int first = 0, Func<int, Dictionary<string, string>>? baggageFor = null) =>
         Task.Run(async () =>
         {
             for (var i = first; i < first + count; i++)
             {
-                var baggage = BaggageFor(i);
+                var baggage = (baggageFor ?? BaggageFor)(i);
                 Baggage.Current = Baggage.Create(baggage);
                 using (var root = ActivityCapture.TestSource.StartActivity("root", ActivityKind.Internal, parentContext: default)!)
                 {

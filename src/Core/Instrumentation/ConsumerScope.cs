@@ -11,6 +11,10 @@ namespace Messaging;
 public sealed class ConsumerScope : IDisposable
 {
     private readonly MessagingInstrumentation _owner;
+    private readonly Activity? _activity;
+
+    // The activity is a context-only one (nothing listens): current while the handler runs, but not a span.
+    private readonly bool _contextOnly;
     private readonly AmbientContext.Snapshot _previous;
     private readonly long _startTimestamp;
 
@@ -24,6 +28,7 @@ public sealed class ConsumerScope : IDisposable
     internal ConsumerScope(
         MessagingInstrumentation owner,
         Activity? activity,
+        Activity? contextOnly,
         AmbientContext.Snapshot previous,
         long startTimestamp,
         in IncomingMessage message,
@@ -32,7 +37,8 @@ public sealed class ConsumerScope : IDisposable
         Baggage baggage)
     {
         _owner = owner;
-        Activity = activity;
+        _activity = activity ?? contextOnly;
+        _contextOnly = activity is null && contextOnly is not null;
         _previous = previous;
         _startTimestamp = startTimestamp;
         _system = message.System;
@@ -43,8 +49,12 @@ public sealed class ConsumerScope : IDisposable
         Baggage = baggage;
     }
 
-    /// <summary>Gets the CONSUMER span, or <see langword="null"/> when nothing listens or it was not sampled.</summary>
-    public Activity? Activity { get; }
+    /// <summary>
+    /// Gets the CONSUMER span, or <see langword="null"/> when nothing listens or it was not sampled. When nothing
+    /// listens and the message has baggage, <see cref="Activity.Current"/> is a context-only activity (never recorded)
+    /// that carries the message's trace context and baggage to HttpClient.
+    /// </summary>
+    public Activity? Activity => _contextOnly ? null : _activity;
 
     /// <summary>Gets the producer context that arrived with the message (invalid when missing or malformed).</summary>
     public ActivityContext RemoteContext { get; }
@@ -91,7 +101,14 @@ public sealed class ConsumerScope : IDisposable
         _disposed = true;
         try
         {
-            Activity?.Dispose();
+            if (_contextOnly)
+            {
+                _activity!.Stop();
+            }
+            else
+            {
+                _activity?.Dispose();
+            }
             RecordMetrics();
         }
         finally

@@ -161,6 +161,18 @@ public sealed class MessagingInstrumentation
     }
 
     /// <summary>
+    /// Creates a <see cref="DistributedContextPropagator"/> that applies this instrumentation's outbound baggage policy
+    /// (<see cref="MessagingOptions.OutboundBaggage"/>) to HTTP requests: W3C <c>traceparent</c>/<c>tracestate</c> and
+    /// one W3C <c>baggage</c> header holding the baggage of both .NET baggage APIs (merged as a publish merges it),
+    /// the same on .NET 8 and .NET 10. Opt in per handler — <c>new SocketsHttpHandler { ActivityHeadersPropagator =
+    /// instrumentation.CreateHttpPropagator() }</c> — so nothing process-wide changes; assigning it to
+    /// <see cref="DistributedContextPropagator.Current"/> is your explicit choice. OpenTelemetry's HttpClient
+    /// instrumentation writes its own <c>baggage</c> header first, which the runtime then keeps.
+    /// </summary>
+    /// <returns>A propagator for HttpClient handlers (and ASP.NET Core's hosting, which it reads W3C headers for).</returns>
+    public DistributedContextPropagator CreateHttpPropagator() => new HttpContextPropagator(this, _outbound, _outboundDrop);
+
+    /// <summary>
     /// Extracts the context of a received message, applying the inbound baggage policy (but not trust or parenting).
     /// Never throws: a malformed context yields an invalid <see cref="PropagationContext.ActivityContext"/>.
     /// </summary>
@@ -235,38 +247,40 @@ public sealed class MessagingInstrumentation
 
         // Start from a clean slate: no ambient activity may become the parent of a root or linked span.
         Activity.Current = null;
-        ActivityContext parent = default;
-        ActivityLink[]? links = null;
-        if (valid)
-        {
-            if (mode == ParentingMode.Child)
-            {
-                parent = remoteContext;
-            }
-            else
-            {
-                links = [new ActivityLink(remoteContext)];
-            }
-        }
+        var parent = valid && mode == ParentingMode.Child ? remoteContext : default;
 
-        Activity? activity;
+        Activity? activity = null;
+        Activity? contextOnly = null;
         try
         {
             var source = MessagingTelemetry.Source;
-            activity = null;
             if (_tracing && source.HasListeners())
             {
+                // Both modes link to the creation context (messaging conventions: a processed message SHOULD be
+                // linked to it even when it is also the parent).
                 var shape = _processShapes.For(message);
+                ActivityLink[]? links = valid ? [new ActivityLink(remoteContext)] : null;
                 activity = source.StartActivity(shape.Name, ActivityKind.Consumer, parent, shape.SamplingTags, links);
             }
 
-            if (activity is { IsAllDataRequested: true })
+            if (activity is not null)
             {
-                SpanTags.AddDetails(activity, message);
-                if (BaggageTelemetry.OnConsumerSpans)
+                // Activity.Baggage of the span is exactly this message's: it has no in-process parent.
+                ActivityBaggage.Attach(activity, baggage);
+                if (activity.IsAllDataRequested)
                 {
-                    BaggageTelemetry.SetAttributes(activity, baggage);
+                    SpanTags.AddDetails(activity, message);
+                    if (BaggageTelemetry.OnConsumerSpans)
+                    {
+                        BaggageTelemetry.SetAttributes(activity, baggage);
+                    }
                 }
+            }
+            else if (baggage.Count > 0)
+            {
+                // Nothing records a span, but HttpClient propagates only from an Activity.Current: a context-only
+                // activity carries the message's trace context and baggage to it. No baggage, no allocation.
+                contextOnly = ActivityBaggage.StartContextOnly(_processShapes.For(message).Name, parent, baggage);
             }
 
             AmbientContext.AttachBaggage(baggage);
@@ -278,7 +292,7 @@ public sealed class MessagingInstrumentation
             throw;
         }
 
-        return new ConsumerScope(this, activity, snapshot, start, message, remoteContext, valid ? mode : null, baggage);
+        return new ConsumerScope(this, activity, contextOnly, snapshot, start, message, remoteContext, valid ? mode : null, baggage);
     }
 
     internal static void SetError(Activity? activity, Exception exception)
@@ -310,7 +324,7 @@ public sealed class MessagingInstrumentation
         }
 
         var filter = _outboundByDestination.Count > 0 && _outboundByDestination.TryGetValue(destination, out var specific) ? specific : _outbound;
-        var baggage = filter.Apply(Baggage.Current, _outboundDrop);
+        var baggage = filter.Apply(ActivityBaggage.Effective(Baggage.Current), _outboundDrop);
         var measured = Metrics && Instruments.HeaderSize.Enabled ? new MeasuringCarrier(headers) : null;
         try
         {

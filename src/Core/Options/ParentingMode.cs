@@ -3,7 +3,10 @@ namespace Messaging;
 /// <summary>How a consumer span relates to the producer context that arrived with a message.</summary>
 public enum ParentingMode
 {
-    /// <summary>The consumer span is a child of the producer context: one trace from publish to handler (default).</summary>
+    /// <summary>
+    /// The consumer span is a child of the producer context — one trace from publish to handler (default) — and also
+    /// has one span link to it, as the messaging semantic conventions recommend for every processed message.
+    /// </summary>
     Child = 0,
 
     /// <summary>

@@ -120,10 +120,11 @@ public sealed class RoundTripTests(BrokerFixture fixture) : IDisposable
             return false;
         }
 
-        return mode == ParentingMode.Child
-            ? o.TraceId == o.BodyTraceId && o.ParentSpanId == parts[2] && o.Links.Count == 0
-            : o.TraceId != o.BodyTraceId && o.ParentSpanId is null && o.Links.Count == 1
-              && o.Links[0].Context.TraceId.ToHexString() == o.BodyTraceId && o.Links[0].Context.SpanId.ToHexString() == parts[2];
+        // Both modes link to the creation context; Child mode also has it as the parent.
+        var linked = o.Links.Count == 1 && o.Links[0].Context.TraceId.ToHexString() == o.BodyTraceId && o.Links[0].Context.SpanId.ToHexString() == parts[2];
+        return linked && (mode == ParentingMode.Child
+            ? o.TraceId == o.BodyTraceId && o.ParentSpanId == parts[2]
+            : o.TraceId != o.BodyTraceId && o.ParentSpanId is null);
     }
 
     internal static bool SameBaggage(Observation o)

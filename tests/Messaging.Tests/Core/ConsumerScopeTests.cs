@@ -474,7 +474,7 @@ public sealed class ConsumerScopeTests
             Assert.Equal(remote.SpanId, span.ParentSpanId);
             Assert.True(span.HasRemoteParent);
             Assert.Equal("vendor=v1", span.TraceStateString);
-            Assert.Empty(span.Links);
+            AssertLinkedTo(remote, span);
             Assert.Equal(ParentingMode.Child, scope.Parenting);
             Assert.Equal(remote.TraceId, scope.RemoteContext.TraceId);
             Assert.Equal(remote.SpanId, scope.RemoteContext.SpanId);
@@ -552,7 +552,7 @@ public sealed class ConsumerScopeTests
         Assert.NotNull(span);
         Assert.Equal(remote.TraceId, span.TraceId);
         Assert.Equal(remote.SpanId, span.ParentSpanId);
-        Assert.Empty(span.Links);
+        AssertLinkedTo(remote, span);
         Assert.Equal(ParentingMode.Child, scope.Parenting);
         Assert.Equal(0, Baggage.Current.Count);
         Assert.Equal(0, scope.Baggage.Count);
@@ -617,7 +617,7 @@ public sealed class ConsumerScopeTests
             if (fallback == ParentingMode.Child)
             {
                 Assert.Equal(remote.SpanId, Activity.Current!.ParentSpanId);
-                Assert.Empty(Activity.Current.Links);
+                AssertLinkedTo(remote, Activity.Current);
             }
             else
             {
@@ -755,10 +755,16 @@ public sealed class ConsumerScopeTests
         Assert.Equal(default, span.ParentSpanId);
         Assert.False(span.HasRemoteParent);
         Assert.NotEqual(remote.TraceId, span.TraceId);
+        AssertLinkedTo(remote, span);
+        return span;
+    }
+
+    /// <summary>Exactly one link, to the creation context: in Link mode, and in Child mode beside the parent.</summary>
+    private static void AssertLinkedTo(ActivityContext remote, Activity span)
+    {
         var link = Assert.Single(span.Links);
         Assert.Equal(remote.TraceId, link.Context.TraceId);
         Assert.Equal(remote.SpanId, link.Context.SpanId);
-        return span;
     }
 
     private static void AssertRootWithoutLinks(ConsumerScope scope)

@@ -50,7 +50,9 @@ public sealed class ServiceBusPropagationTests : IDisposable
             {
                 Assert.Equal(producer.TraceId, consumer.TraceId);
                 Assert.Equal(producer.SpanId, consumer.ParentSpanId);
-                Assert.Empty(consumer.Links);
+                var link = Assert.Single(consumer.Links);
+                Assert.Equal(producer.TraceId, link.Context.TraceId);
+                Assert.Equal(producer.SpanId, link.Context.SpanId);
             }
             else
             {
@@ -344,7 +346,7 @@ public sealed class ServiceBusPropagationTests : IDisposable
         if (expected == ParentingMode.Child)
         {
             Assert.Equal(TraceIdA, scope.Activity!.TraceId.ToHexString());
-            Assert.Empty(scope.Activity.Links);
+            Assert.Equal(SpanIdA, Assert.Single(scope.Activity.Links).Context.SpanId.ToHexString());
         }
         else
         {

@@ -72,10 +72,11 @@ public sealed class ConsumerWorkerTests : IDisposable
             var expectedTrace = o.BodyTraceId;
             traceMismatches += ExpectedTraceId(o) == expectedTrace ? 0 : 1;
             var headerSpan = o.HeaderTraceParent!.Split('-')[2];
-            var ok = mode == ParentingMode.Child
-                ? o.TraceId == expectedTrace && o.ParentSpanId == headerSpan && o.Links.Count == 0
-                : o.TraceId != expectedTrace && o.ParentSpanId is null && o.Links.Count == 1
-                  && o.Links[0].Context.TraceId.ToHexString() == expectedTrace && o.Links[0].Context.SpanId.ToHexString() == headerSpan;
+            // Both modes link to the creation context; Child mode also has it as the parent.
+            var linked = o.Links.Count == 1 && o.Links[0].Context.TraceId.ToHexString() == expectedTrace && o.Links[0].Context.SpanId.ToHexString() == headerSpan;
+            var ok = linked && (mode == ParentingMode.Child
+                ? o.TraceId == expectedTrace && o.ParentSpanId == headerSpan
+                : o.TraceId != expectedTrace && o.ParentSpanId is null);
             traceMismatches += ok ? 0 : 1;
             baggageMismatches += o.Baggage.Count == expected.Count && expected.All(e => o.Baggage.TryGetValue(e.Key, out var v) && v == e.Value) ? 0 : 1;
         }
@@ -334,7 +335,7 @@ public sealed class ConsumerWorkerTests : IDisposable
         Assert.All(probe.Observations.Where(o => !o.Redelivered), o =>
         {
             Assert.Equal(o.HeaderTraceParent!.Split('-')[2], o.ParentSpanId);
-            Assert.Empty(o.Links);
+            Assert.Equal(o.ParentSpanId, Assert.Single(o.Links).Context.SpanId.ToHexString());
         });
     }
 
