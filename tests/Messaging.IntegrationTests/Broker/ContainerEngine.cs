@@ -31,6 +31,11 @@ internal static class ContainerEngine
             return new Probe(endpoint, false, $"{source}={endpoint} is not a unix:// or tcp:// endpoint");
         }
 
+        if (uri.Scheme == "unix" && !File.Exists(uri.AbsolutePath))
+        {
+            return new Probe(endpoint, false, $"{source} ({endpoint}): there is no socket at {uri.AbsolutePath}");
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(PingTimeout);
         try
