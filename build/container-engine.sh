@@ -260,9 +260,35 @@ remove_test_containers() {
     fi
 }
 
+# Prints the PIDs of conmon processes that monitor an exec session (rabbitmqctl run through the API) of a container
+# that no longer exists. Podman keeps such a monitor for exit_command_delay (300 s) after the exec ends, even when the
+# container is removed in the meantime; nothing needs it then.
+orphaned_exec_monitors() {
+    command -v podman >/dev/null 2>&1 || return 0
+    local pid args id
+    for pid in $(pgrep -x conmon || true); do
+        args=$(tr '\0' '\n' <"/proc/${pid}/cmdline" 2>/dev/null) || continue
+        grep -qx -- '--exec-attach' <<<"$args" || continue
+        id=$(awk 'previous == "-c" { print; exit } { previous = $0 }' <<<"$args")
+        [ -n "$id" ] || continue
+        podman container exists "$id" 2>/dev/null && continue
+        echo "$pid"
+    done
+}
+
+stop_orphaned_exec_monitors() {
+    local pids
+    pids=$(orphaned_exec_monitors)
+    [ -n "$pids" ] || return 0
+    log "stopping exec-session monitors of removed containers (PIDs $(echo "$pids" | tr '\n' ' '))"
+    # shellcheck disable=SC2086 # one PID per word
+    kill -TERM $pids 2>/dev/null || true
+}
+
 cmd_stop() {
     require_root
     remove_test_containers
+    stop_orphaned_exec_monitors
     local pid
     if ! pid=$(recorded_pid); then
         rm -f "$PID_FILE"
