@@ -9,12 +9,13 @@ using Xunit.Abstractions;
 
 namespace Messaging.IntegrationTests;
 
-/// <summary>Checks that the shared broker fixture works: messaging round trip and fault injection.</summary>
+/// <summary>Checks that the shared broker fixture works: messaging round trip, fault injection and restart.</summary>
 [Collection(BrokerCollection.Name)]
 public sealed class BrokerSmokeTests
 {
     private const string Traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
 
     private readonly BrokerFixture _fixture;
     private readonly ITestOutputHelper _output;
@@ -102,6 +103,45 @@ public sealed class BrokerSmokeTests
         Assert.Equal(ShutdownInitiator.Peer, args.Initiator);
         Assert.Equal(320, args.ReplyCode); // CONNECTION_FORCED
         Assert.Contains("smoke test close all", args.ReplyText, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Restarting_the_broker_keeps_its_address_and_durable_messages_and_clients_recover()
+    {
+        var uriBefore = _fixture.Broker.Uri;
+        var queue = UniqueQueueName();
+        await using var connection = await _fixture.ConnectAsync(automaticRecovery: true, clientProvidedName: "msgtest-restart");
+        var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.RecoverySucceededAsync += (_, _) =>
+        {
+            recovered.TrySetResult();
+            return Task.CompletedTask;
+        };
+        await using (var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true)))
+        {
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false);
+            await channel.BasicPublishAsync(string.Empty, queue, mandatory: true, new BasicProperties { Persistent = true }, Encoding.UTF8.GetBytes("durable"));
+        }
+
+        try
+        {
+            await _fixture.Broker.RestartAsync();
+            _output.WriteLine($"Restarted {_fixture.Broker.Kind} broker: {_fixture.Broker}");
+
+            Assert.Equal(uriBefore, _fixture.Broker.Uri);
+            await recovered.Task.WaitAsync(RecoveryTimeout);
+            await using var channel = await connection.CreateChannelAsync();
+            var result = await channel.BasicGetAsync(queue, autoAck: true);
+            Assert.NotNull(result);
+            Assert.Equal("durable", Encoding.UTF8.GetString(result.Body.Span));
+        }
+        finally
+        {
+            await using var cleanup = await _fixture.ConnectAsync(automaticRecovery: false);
+            await using var channel = await cleanup.CreateChannelAsync();
+            await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
+        }
     }
 
     private static string UniqueQueueName() => $"msgtest.smoke.{Guid.NewGuid():N}";

@@ -12,7 +12,7 @@ namespace Messaging.IntegrationTests.Broker;
 /// and a temporary directory holding its config, enabled-plugins file (no plugins, for a fast boot),
 /// Mnesia database and logs. It does not touch a default node the distribution may have started.
 /// </summary>
-internal sealed class LocalRabbitMqNode : IAsyncDisposable
+internal sealed class LocalRabbitMqNode : IBrokerBackend
 {
     private const int KeptOutputLines = 200;
     private const int LogTailLines = 60;
@@ -69,6 +69,8 @@ internal sealed class LocalRabbitMqNode : IAsyncDisposable
         _environment = BuildEnvironment();
     }
 
+    public BrokerKind Kind => BrokerKind.LocalNode;
+
     public string NodeName { get; }
 
     public int AmqpPort { get; }
@@ -85,6 +87,8 @@ internal sealed class LocalRabbitMqNode : IAsyncDisposable
     public IReadOnlyDictionary<string, string?> Environment => _environment;
 
     public bool HasExited => _process is null || _process.HasExited;
+
+    public bool SupportsFaultInjection => true;
 
     private string LogFile => Path.Combine(BaseDirectory, "log", NodeName + ".log");
 
@@ -116,8 +120,8 @@ internal sealed class LocalRabbitMqNode : IAsyncDisposable
             """,
             cancellationToken).ConfigureAwait(false);
 
-        var (amqpPort, distributionPort) = PickTwoFreePorts();
-        var node = new LocalRabbitMqNode(tools, nodeName, amqpPort, distributionPort, baseDirectory);
+        var ports = PickFreePorts(2);
+        var node = new LocalRabbitMqNode(tools, nodeName, ports[0], ports[1], baseDirectory);
         if (tools.RunsAsRabbitMqUser)
         {
             try
@@ -165,6 +169,10 @@ internal sealed class LocalRabbitMqNode : IAsyncDisposable
     /// <summary>Runs <c>rabbitmqctl -n NODE args...</c>.</summary>
     public Task<CommandResult> RunCtlAsync(IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken) =>
         ProcessRunner.RunAsync(_tools.CtlPath, ["-n", NodeName, .. arguments], _environment, timeout, cancellationToken);
+
+    public string Describe() => $"local node {NodeName} at {Uri}";
+
+    public Task<string> DiagnosticsAsync() => Task.FromResult(Diagnostics());
 
     /// <summary>Describes the node and shows the tail of its log and console output, for error messages.</summary>
     public string Diagnostics()
@@ -237,14 +245,18 @@ internal sealed class LocalRabbitMqNode : IAsyncDisposable
         DeleteDirectory();
     }
 
-    private static (int AmqpPort, int DistributionPort) PickTwoFreePorts()
+    /// <summary>
+    /// Picks <paramref name="count"/> distinct ports free on loopback, outside the range rabbitmqctl uses for itself.
+    /// Another process may take one before the caller binds it: callers retry on "address in use".
+    /// </summary>
+    internal static IReadOnlyList<int> PickFreePorts(int count)
     {
-        // Hold every probe listener until two usable ports are found, so the two ports differ.
+        // Hold every probe listener until enough usable ports are found, so the ports differ.
         var listeners = new List<TcpListener>();
         try
         {
             var ports = new List<int>();
-            while (ports.Count < 2)
+            while (ports.Count < count)
             {
                 var listener = new TcpListener(IPAddress.Loopback, 0);
                 listener.Start();
@@ -256,7 +268,7 @@ internal sealed class LocalRabbitMqNode : IAsyncDisposable
                 }
             }
 
-            return (ports[0], ports[1]);
+            return ports;
         }
         finally
         {

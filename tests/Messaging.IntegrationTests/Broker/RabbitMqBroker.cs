@@ -8,18 +8,32 @@ namespace Messaging.IntegrationTests.Broker;
 /// A RabbitMQ broker for integration tests, with fault injection through <c>rabbitmqctl</c>.
 /// </summary>
 /// <remarks>
-/// <para>Discovery: if <c>RABBITMQ_URI</c> is set, that broker is used as is (and fault injection is
-/// available only when <c>RABBITMQ_NODENAME</c> names its node for rabbitmqctl). Otherwise a throwaway
-/// <c>rabbitmq-server</c> node is started on free loopback ports with its own temporary directory,
-/// and stopped and deleted on <see cref="DisposeAsync"/>.</para>
+/// <para>Where the broker comes from (<see cref="Kind"/>), chosen once per test run:</para>
+/// <list type="number">
+/// <item><c>RABBITMQ_URI</c> set: that broker, as is (fault injection only when <c>RABBITMQ_NODENAME</c>
+/// names its node for the local rabbitmqctl).</item>
+/// <item>a container engine answers (<c>DOCKER_HOST</c>, else <c>/var/run/docker.sock</c>): a RabbitMQ
+/// container from Testcontainers (image <c>MESSAGING_TESTS_RABBITMQ_IMAGE</c>); rabbitmqctl runs inside it.</item>
+/// <item>otherwise: a throwaway <c>rabbitmq-server</c> node on free loopback ports with its own temporary
+/// directory.</item>
+/// </list>
+/// <para><c>MESSAGING_TESTS_BROKER=container|local|external</c> forces one; a forced back-end that is not
+/// available fails the run with the reason instead of falling back. Whatever was started here is stopped
+/// and deleted on <see cref="DisposeAsync"/>.</para>
 /// </remarks>
 public sealed partial class RabbitMqBroker : IAsyncDisposable
 {
-    /// <summary>Environment variable naming an existing broker to use instead of starting a node.</summary>
+    /// <summary>Environment variable naming an existing broker to use instead of starting one.</summary>
     public const string UriVariable = "RABBITMQ_URI";
 
     /// <summary>With <see cref="UriVariable"/>: the node name rabbitmqctl should drive for fault injection.</summary>
     public const string NodeNameVariable = "RABBITMQ_NODENAME";
+
+    /// <summary>Environment variable forcing the back-end: <c>container</c>, <c>local</c>, <c>external</c> (or <c>auto</c>, the default).</summary>
+    public const string BackendVariable = "MESSAGING_TESTS_BROKER";
+
+    /// <summary>Environment variable naming the RabbitMQ image for the container back-end.</summary>
+    public const string ImageVariable = RabbitMqContainerBroker.ImageVariable;
 
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan CtlTimeout = TimeSpan.FromSeconds(30);
@@ -27,38 +41,66 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
     private const int StartAttempts = 3;
 
-    private readonly LocalRabbitMqNode? _node;
-    private readonly string? _externalCtlPath;
+    private readonly IBrokerBackend _backend;
 
-    private RabbitMqBroker(Uri uri, string? nodeName, LocalRabbitMqNode? node, string? externalCtlPath, TimeSpan startupDuration)
+    private RabbitMqBroker(IBrokerBackend backend, string selection, TimeSpan startupDuration)
     {
-        Uri = uri;
-        NodeName = nodeName;
-        _node = node;
-        _externalCtlPath = externalCtlPath;
+        _backend = backend;
+        Selection = selection;
         StartupDuration = startupDuration;
     }
 
-    /// <summary>The AMQP URI, e.g. <c>amqp://guest:guest@127.0.0.1:PORT/</c>.</summary>
-    public Uri Uri { get; }
+    /// <summary>The AMQP URI, e.g. <c>amqp://guest:guest@127.0.0.1:PORT/</c>. It stays the same for the whole run, across restarts.</summary>
+    public Uri Uri => _backend.Uri;
+
+    /// <summary>Where the broker comes from.</summary>
+    public BrokerKind Kind => _backend.Kind;
+
+    /// <summary>Why this back-end was chosen, e.g. which container engine answered or why none did.</summary>
+    public string Selection { get; }
 
     /// <summary>The Erlang node name, or null for an external broker given without <c>RABBITMQ_NODENAME</c>.</summary>
-    public string? NodeName { get; }
+    public string? NodeName => _backend.NodeName;
 
     /// <summary>True when the broker came from <c>RABBITMQ_URI</c> rather than being started here.</summary>
-    public bool IsExternal => _node is null;
+    public bool IsExternal => Kind == BrokerKind.External;
 
     /// <summary>True when <see cref="StopAppAsync"/> and friends can be used.</summary>
-    public bool SupportsFaultInjection => NodeName is not null;
+    public bool SupportsFaultInjection => _backend.SupportsFaultInjection;
 
-    /// <summary>How long it took until the broker accepted AMQP connections.</summary>
+    /// <summary>How long it took until the broker accepted AMQP connections (container start or node boot included).</summary>
     public TimeSpan StartupDuration { get; }
 
-    /// <summary>Uses <c>RABBITMQ_URI</c> if set, otherwise starts a throwaway node; returns once it accepts AMQP connections.</summary>
-    public static Task<RabbitMqBroker> StartAsync(CancellationToken ct = default)
+    /// <summary>Chooses the back-end (see the remarks), starts it if needed, and returns once it accepts AMQP connections.</summary>
+    public static Task<RabbitMqBroker> StartAsync(CancellationToken ct = default) => StartAsync(preferContainer: true, ct);
+
+    /// <summary>
+    /// As <see cref="StartAsync(CancellationToken)"/>; with <paramref name="preferContainer"/> false the automatic
+    /// choice skips the container engine (a local node unless <c>RABBITMQ_URI</c> is set), while
+    /// <c>MESSAGING_TESTS_BROKER=container</c> still forces a container. The benchmarks use that, so their numbers
+    /// stay comparable with earlier runs on a local node.
+    /// </summary>
+    public static async Task<RabbitMqBroker> StartAsync(bool preferContainer, CancellationToken ct = default)
     {
-        var uri = Environment.GetEnvironmentVariable(UriVariable);
-        return string.IsNullOrWhiteSpace(uri) ? StartLocalNodeAsync(ct) : UseExternalAsync(uri, ct);
+        var (kind, selection) = await ChooseAsync(preferContainer, ct).ConfigureAwait(false);
+        var stopwatch = Stopwatch.StartNew();
+        IBrokerBackend backend = kind switch
+        {
+            BrokerKind.External => ExternalRabbitMqBroker.FromEnvironment(Environment.GetEnvironmentVariable(UriVariable) ?? string.Empty),
+            BrokerKind.Container => await StartContainerAsync(selection, ct).ConfigureAwait(false),
+            _ => await StartLocalNodeAsync(stopwatch, ct).ConfigureAwait(false),
+        };
+        try
+        {
+            await WaitUntilAcceptingConnectionsAsync(backend, stopwatch, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await backend.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new RabbitMqBroker(backend, selection, stopwatch.Elapsed);
     }
 
     /// <summary>Stops the RabbitMQ application (<c>rabbitmqctl stop_app</c>); the Erlang node keeps running and connections drop.</summary>
@@ -69,7 +111,26 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
     public async Task StartAppAsync(CancellationToken ct = default)
     {
         await RunCtlAsync(["start_app"], ct).ConfigureAwait(false);
-        await WaitUntilAcceptingConnectionsAsync(Uri, _node, Stopwatch.StartNew(), ct).ConfigureAwait(false);
+        await WaitUntilAcceptingConnectionsAsync(_backend, Stopwatch.StartNew(), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Restarts the broker and waits until AMQP connections are accepted again; <see cref="Uri"/> does not change.
+    /// A container is stopped and started (the broker process goes away; queues declared durable, users and
+    /// the node name survive); a local or external node gets <c>stop_app</c> + <c>start_app</c> (its Erlang VM keeps running).
+    /// </summary>
+    public async Task RestartAsync(CancellationToken ct = default)
+    {
+        if (_backend is RabbitMqContainerBroker container)
+        {
+            await container.RestartAsync(ct).ConfigureAwait(false);
+            await WaitUntilAcceptingConnectionsAsync(_backend, Stopwatch.StartNew(), ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await StopAppAsync(ct).ConfigureAwait(false);
+            await StartAppAsync(ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Closes every client connection on the node, in all virtual hosts (<c>rabbitmqctl close_all_connections</c>).</summary>
@@ -105,32 +166,86 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
     [System.Text.RegularExpressions.GeneratedRegex("connection_name\"(?:>>)?,(?:longstr,)?(?:<<)?\"([^\"]*)\"")]
     private static partial System.Text.RegularExpressions.Regex ConnectionName();
 
-    /// <summary>Stops and deletes a node started here; does nothing for an external broker.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops and deletes a node or container started here; does nothing for an external broker.</summary>
+    public ValueTask DisposeAsync() => _backend.DisposeAsync();
+
+    /// <inheritdoc />
+    public override string ToString() => _backend.Describe();
+
+    /// <summary>The URI without its user information, for messages.</summary>
+    internal static string Redact(Uri uri) =>
+        string.IsNullOrEmpty(uri.UserInfo) ? uri.ToString() : uri.ToString().Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal);
+
+    private static async Task<(BrokerKind Kind, string Selection)> ChooseAsync(bool preferContainer, CancellationToken ct)
     {
-        if (_node is not null)
+        var forced = Environment.GetEnvironmentVariable(BackendVariable)?.Trim().ToUpperInvariant();
+        var uri = Environment.GetEnvironmentVariable(UriVariable);
+        var hasUri = !string.IsNullOrWhiteSpace(uri);
+        switch (forced)
         {
-            await _node.DisposeAsync().ConfigureAwait(false);
+            case null or "" or "AUTO":
+                if (hasUri)
+                {
+                    return (BrokerKind.External, $"{UriVariable} is set");
+                }
+
+                if (!preferContainer)
+                {
+                    return (BrokerKind.LocalNode, $"{BackendVariable} is not set and this harness prefers a local node");
+                }
+
+                var probe = await ContainerEngine.ProbeAsync(ct).ConfigureAwait(false);
+                return probe.Reachable
+                    ? (BrokerKind.Container, $"a container engine answers at {probe.Endpoint}")
+                    : (BrokerKind.LocalNode, $"no container engine: {probe.Problem}; falling back to a local rabbitmq-server node");
+            case "CONTAINER":
+                var forcedProbe = await ContainerEngine.ProbeAsync(ct).ConfigureAwait(false);
+                return forcedProbe.Reachable
+                    ? (BrokerKind.Container, $"{BackendVariable}=container; the container engine answers at {forcedProbe.Endpoint}")
+                    : throw new InvalidOperationException(
+                        $"{BackendVariable}=container, but no container engine is reachable: {forcedProbe.Problem}. Start one "
+                        + $"(build/container-engine.sh setup && build/container-engine.sh start, then eval \"$(build/container-engine.sh env)\"), "
+                        + $"point {ContainerEngine.DockerHostVariable} at it, or unset {BackendVariable}.");
+            case "LOCAL":
+                return (BrokerKind.LocalNode, $"{BackendVariable}=local");
+            case "EXTERNAL":
+                return hasUri
+                    ? (BrokerKind.External, $"{BackendVariable}=external and {UriVariable} is set")
+                    : throw new InvalidOperationException($"{BackendVariable}=external needs {UriVariable} (amqp://user:pass@host:port/).");
+            default:
+                throw new InvalidOperationException($"{BackendVariable} must be auto, container, local or external, not '{forced.ToLowerInvariant()}'.");
         }
     }
 
-    /// <inheritdoc />
-    public override string ToString() =>
-        IsExternal ? $"external broker {Redact(Uri)} (node {NodeName ?? "unknown"})" : $"local node {NodeName} at {Uri}";
+    private static async Task<IBrokerBackend> StartContainerAsync(string selection, CancellationToken ct)
+    {
+        try
+        {
+            return await RabbitMqContainerBroker.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new InvalidOperationException(
+                $"Could not start the RabbitMQ container (image {RabbitMqContainerBroker.ConfiguredImage}; {selection}): {ex.GetBaseException().Message}\n"
+                + $"Set {ImageVariable} to an image this engine has or can pull (build/container-engine.sh setup builds one offline), "
+                + $"or {BackendVariable}=local to use a local rabbitmq-server node.",
+                ex);
+        }
+    }
 
-    private static async Task<RabbitMqBroker> StartLocalNodeAsync(CancellationToken ct)
+    private static async Task<IBrokerBackend> StartLocalNodeAsync(Stopwatch stopwatch, CancellationToken ct)
     {
         await RabbitMqTools.EnsureInstalledAsync(ct).ConfigureAwait(false);
         var tools = RabbitMqTools.LocateForLocalNode();
         for (var attempt = 1; ; attempt++)
         {
             var node = await LocalRabbitMqNode.CreateAsync(tools, ct).ConfigureAwait(false);
-            var stopwatch = Stopwatch.StartNew();
+            stopwatch.Restart();
             try
             {
                 node.Start();
-                await WaitUntilAcceptingConnectionsAsync(node.Uri, node, stopwatch, ct).ConfigureAwait(false);
-                return new RabbitMqBroker(node.Uri, node.NodeName, node, externalCtlPath: null, stopwatch.Elapsed);
+                await WaitUntilAcceptingConnectionsAsync(node, stopwatch, ct).ConfigureAwait(false);
+                return node;
             }
             catch (InvalidOperationException) when (attempt < StartAttempts && node.HasExited && PortWasTaken(node))
             {
@@ -145,33 +260,18 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
         }
     }
 
-    private static async Task<RabbitMqBroker> UseExternalAsync(string uriText, CancellationToken ct)
-    {
-        if (!Uri.TryCreate(uriText.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
-        {
-            throw new InvalidOperationException($"{UriVariable} must be an absolute amqp:// or amqps:// URI.");
-        }
-
-        var nodeName = Environment.GetEnvironmentVariable(NodeNameVariable);
-        nodeName = string.IsNullOrWhiteSpace(nodeName) ? null : nodeName.Trim();
-        var ctlPath = nodeName is null ? null : RabbitMqTools.LocateCtl();
-        var stopwatch = Stopwatch.StartNew();
-        await WaitUntilAcceptingConnectionsAsync(uri, node: null, stopwatch, ct).ConfigureAwait(false);
-        return new RabbitMqBroker(uri, nodeName, node: null, ctlPath, stopwatch.Elapsed);
-    }
-
     private static bool PortWasTaken(LocalRabbitMqNode node) =>
         node.Diagnostics().Contains("eaddrinuse", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Polls with real AMQP connections until the broker accepts one. This waits for an external
-    /// process with a deadline; it fails at once if the node process exits.
+    /// process with a deadline; it fails at once if a local node's process exits.
     /// </summary>
-    private static async Task WaitUntilAcceptingConnectionsAsync(Uri uri, LocalRabbitMqNode? node, Stopwatch stopwatch, CancellationToken ct)
+    private static async Task WaitUntilAcceptingConnectionsAsync(IBrokerBackend backend, Stopwatch stopwatch, CancellationToken ct)
     {
         var factory = new ConnectionFactory
         {
-            Uri = uri,
+            Uri = backend.Uri,
             AutomaticRecoveryEnabled = false,
             RequestedConnectionTimeout = ProbeConnectionTimeout,
             ClientProvidedName = "msgtest-readiness-probe",
@@ -180,10 +280,11 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            if (node is { HasExited: true })
+            if (backend.HasExited)
             {
                 throw new InvalidOperationException(
-                    $"The RabbitMQ node exited before accepting AMQP connections (after {stopwatch.Elapsed.TotalSeconds:0.0} s).\n{node.Diagnostics()}");
+                    $"The RabbitMQ node exited before accepting AMQP connections (after {stopwatch.Elapsed.TotalSeconds:0.0} s).\n"
+                    + await backend.DiagnosticsAsync().ConfigureAwait(false));
             }
 
             try
@@ -201,10 +302,9 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
 
             if (stopwatch.Elapsed > ReadyTimeout)
             {
-                var where = node?.Diagnostics() ?? $"{UriVariable}={Redact(uri)}";
                 throw new InvalidOperationException(
                     string.Create(CultureInfo.InvariantCulture, $"RabbitMQ did not accept AMQP connections within {ReadyTimeout.TotalSeconds:0} s. ")
-                    + $"Last error: {lastError?.GetBaseException().Message}\n{where}",
+                    + $"Last error: {lastError?.GetBaseException().Message}\n{await backend.DiagnosticsAsync().ConfigureAwait(false)}",
                     lastError);
             }
 
@@ -212,33 +312,13 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
         }
     }
 
-    private static string Redact(Uri uri) =>
-        string.IsNullOrEmpty(uri.UserInfo) ? uri.ToString() : uri.ToString().Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal);
-
     private async Task<CommandResult> RunCtlAsync(IReadOnlyList<string> arguments, CancellationToken ct)
     {
-        CommandResult result;
-        if (_node is not null)
-        {
-            result = await _node.RunCtlAsync(arguments, CtlTimeout, ct).ConfigureAwait(false);
-        }
-        else if (NodeName is not null && _externalCtlPath is not null)
-        {
-            result = await ProcessRunner.RunAsync(_externalCtlPath, ["-n", NodeName, .. arguments], environment: null, CtlTimeout, ct)
-                .ConfigureAwait(false);
-        }
-        else
-        {
-            throw new NotSupportedException(
-                $"Fault injection ('rabbitmqctl {string.Join(' ', arguments)}') needs the broker's node name: the broker came from "
-                + $"{UriVariable}, so also set {NodeNameVariable} (e.g. rabbit@hostname) with rabbitmqctl installed and the node's "
-                + $"Erlang cookie available, or unset {UriVariable} to let the tests start their own node.");
-        }
-
+        var result = await _backend.RunCtlAsync(arguments, CtlTimeout, ct).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException(
-                $"'rabbitmqctl -n {NodeName} {string.Join(' ', arguments)}' failed with exit code {result.ExitCode}.\n{result.CombinedOutput}");
+                $"'rabbitmqctl {string.Join(' ', arguments)}' on {_backend.Describe()} failed with exit code {result.ExitCode}.\n{result.CombinedOutput}");
         }
 
         return result;
