@@ -7,7 +7,8 @@
 #   1. the in-memory demo (Consumer, no arguments): exit 0, a trace tree with producer and consumer spans and baggage;
 #   2. the in-memory demo with --json (child and link parenting, custom baggage): consumer lines continue producer lines;
 #   3. usage errors exit 2 with nothing on stdout;
-#   4. RabbitMQ: Producer then Consumer, Consumer then Producer, --parenting link, and OTEL_PROPAGATORS=b3,baggage —
+#   4. RabbitMQ: Producer then Consumer, Consumer then Producer, --parenting link, OTEL_PROPAGATORS=b3,baggage, and two
+#      --uri whose first node is down —
 #      every consumer line has its producer line's traceId, parentSpanId = the producer's spanId (or, with link, a new
 #      trace), one link to the producer context in both modes, and exactly the baggage sent.
 #
@@ -224,6 +225,13 @@ rabbit_check() {
     if [[ "$name" == b3 ]]; then
         extra=(--expect-header b3 --absent-header traceparent)
     fi
+    if [[ "$name" == endpoints ]]; then
+        # Two --uri, the first a node that is down: both sides connect to the second one.
+        local dead
+        dead="amqp://guest:guest@127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')/"
+        pargs=(--uri "$dead" "${pargs[@]}")
+        cargs=(--uri "$dead" "${cargs[@]}")
+    fi
 
     step "RabbitMQ: $name ($order, --parenting $mode, queue $queue${envs[*]:+, ${envs[*]}})"
     local ok=1
@@ -264,6 +272,7 @@ rabbit_check child child producer-first
 rabbit_check consumer-first child consumer-first
 rabbit_check link link producer-first
 rabbit_check b3 child producer-first OTEL_PROPAGATORS=b3,baggage
+rabbit_check endpoints child producer-first
 
 echo
 if ((FAILED)); then

@@ -2,14 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Trace;
 
 namespace Messaging.Samples.Consumer;
 
 /// <summary>The consumer's settings, from the command line.</summary>
 internal sealed record ConsumerSettings(
     string Transport,
-    Uri Uri,
+    IReadOnlyList<Uri> Uris,
     string Queue,
     int? Count,
     IReadOnlyDictionary<string, string> Baggage,
@@ -41,9 +40,8 @@ internal static partial class ConsumerApp
         // Traces: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else a trace tree (stderr with --json: stdout is JSON
         // only). The one-process demo prints whole traces at the end, so producer and consumer spans share one tree.
         var printer = SampleTelemetry.OtlpConfigured ? null : new TraceTreePrinter(settings.Json ? Console.Error : Console.Out, deferred: settings.IsDemo);
-        using var tracerProvider = SampleTelemetry.CreateTracerProvider("messaging-samples-consumer", printer);
-
-        var builder = SampleHosting.CreateBuilder();
+        var builder = SampleHosting.CreateBuilder(Flags(settings));
+        builder.Services.AddSampleTracing("messaging-samples-consumer", printer);
 
         // A message held back past --count returns to the queue when this timeout cancels its handler.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
@@ -57,29 +55,17 @@ internal static partial class ConsumerApp
         {
             // The embedded default: one process, the in-memory broker. The demo publisher is registered first, so the
             // host starts it — and it publishes — before the worker.
-            builder.Services.AddMessaging();
+            builder.Services.AddMessaging(builder.Configuration.GetSection(SampleConfiguration.Messaging));
             builder.Services.AddInMemoryBroker();
             builder.Services.AddHostedService<DemoPublisher>();
-            builder.Services.AddInMemoryConsumerWorker<InMemoryOrderWorker>(o =>
-            {
-                o.Queue = settings.Queue;
-                o.Parenting = settings.Parenting;
-            });
+            builder.Services.AddInMemoryConsumerWorker<InMemoryOrderWorker>(SampleConfiguration.WorkerName, builder.Configuration.GetSection(SampleConfiguration.Worker));
         }
         else
         {
-            builder.Services.AddRabbitMqConnection(o => o.Uri = settings.Uri);
-            builder.Services.AddRabbitMqConsumerWorker<RabbitMqOrderWorker>(o =>
-            {
-                o.Queue = settings.Queue;
-                o.Parenting = settings.Parenting;
-                if (settings.Count is not null)
-                {
-                    // Exiting after N: fetch one at a time, so at most one message beyond N is ever delivered
-                    // (and it goes back to the queue).
-                    o.PrefetchCount = 1;
-                }
-            });
+            // What an application copies: the engine, the connection and the worker, each from its configuration section.
+            builder.Services.AddMessaging(builder.Configuration.GetSection(SampleConfiguration.Messaging));
+            builder.Services.AddRabbitMqConnection(builder.Configuration.GetSection(SampleConfiguration.RabbitMq));
+            builder.Services.AddRabbitMqConsumerWorker<RabbitMqOrderWorker>(SampleConfiguration.WorkerName, builder.Configuration.GetSection(SampleConfiguration.Worker));
         }
 
         var result = new RunResult();
@@ -101,8 +87,25 @@ internal static partial class ConsumerApp
             result.Fail(1, ex.Message);
         }
 
-        tracerProvider.ForceFlush();
         return result.Report();
+    }
+
+    /// <summary>The configuration the flags set; they win over appsettings.json and environment variables.</summary>
+    private static List<KeyValuePair<string, string?>> Flags(ConsumerSettings settings)
+    {
+        var flags = new List<KeyValuePair<string, string?>>(SampleConfiguration.Endpoints(settings.Uris))
+        {
+            new($"{SampleConfiguration.Worker}:Queue", settings.Queue),
+            new($"{SampleConfiguration.Worker}:Parenting", settings.Parenting.ToString()),
+        };
+        if (settings.Count is not null)
+        {
+            // Exiting after N: fetch one at a time, so at most one message beyond N is ever delivered (and it goes back
+            // to the queue).
+            flags.Add(new($"{SampleConfiguration.Worker}:PrefetchCount", "1"));
+        }
+
+        return flags;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "--baggage applies to the in-memory demo only: a RabbitMQ consumer takes the baggage each message carries. Ignored.")]

@@ -46,7 +46,7 @@ root.SetAction((parseResult, cancellationToken) =>
     }
 
     // The URI matters only for RabbitMQ: an odd $RABBITMQ_URI must not break the in-memory transport.
-    if (!SampleCommandLine.TryParseAmqpUri(parseResult.GetValue(uri), out var amqpUri, out var uriError)
+    if (!SampleCommandLine.TryParseAmqpUris(parseResult.GetValue(uri), out var amqpUris, out var uriError)
         && parseResult.GetValue(transport) == SampleCommandLine.RabbitMq)
     {
         return Task.FromResult(SampleCommandLine.Fail(uriError));
@@ -70,7 +70,7 @@ root.SetAction((parseResult, cancellationToken) =>
 
     var settings = new ConsumerSettings(
         parseResult.GetValue(transport)!,
-        amqpUri,
+        amqpUris,
         parseResult.GetValue(queue)!,
         countValue,
         baggageItems.Length > 0 ? members : ConsumerSettings.DefaultDemoBaggage,

@@ -2,14 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Trace;
 
 namespace Messaging.Samples.Producer;
 
 /// <summary>The producer's settings, from the command line.</summary>
 internal sealed record ProducerSettings(
     string Transport,
-    Uri Uri,
+    IReadOnlyList<Uri> Uris,
     string Queue,
     int Count,
     IReadOnlyDictionary<string, string> Baggage,
@@ -22,18 +21,24 @@ internal static class ProducerApp
     {
         // Traces: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else a trace tree (stderr with --json: stdout is JSON only).
         var printer = SampleTelemetry.OtlpConfigured ? null : new TraceTreePrinter(settings.Json ? Console.Error : Console.Out, deferred: false);
-        using var tracerProvider = SampleTelemetry.CreateTracerProvider("messaging-samples-producer", printer);
-
-        var builder = SampleHosting.CreateBuilder();
+        var builder = SampleHosting.CreateBuilder(SampleConfiguration.Endpoints(settings.Uris));
+        builder.Services.AddSampleTracing("messaging-samples-producer", printer);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(new JsonLines(settings.Json));
         builder.Services.AddSingleton<RunResult>();
 
-        // The propagation engine handed to the publish helpers; formats follow OTEL_PROPAGATORS (W3C by default).
-        builder.Services.AddMessaging();
+        // What an application copies: the engine (formats follow OTEL_PROPAGATORS, W3C by default), the connection
+        // and the publisher, each from its configuration section. The publisher declares the queue, so messages sent
+        // before any consumer started are kept.
+        builder.Services.AddMessaging(builder.Configuration.GetSection(SampleConfiguration.Messaging));
         if (settings.Transport == SampleCommandLine.InMemory)
         {
             builder.Services.AddInMemoryBroker();
+        }
+        else
+        {
+            builder.Services.AddRabbitMqConnection(builder.Configuration.GetSection(SampleConfiguration.RabbitMq));
+            builder.Services.AddRabbitMqPublisher(builder.Configuration.GetSection(SampleConfiguration.Publisher), o => o.DeclareQueues.Add(settings.Queue));
         }
 
         builder.Services.AddHostedService<ProducerService>();
@@ -52,7 +57,6 @@ internal static class ProducerApp
             result.Fail(1, ex.Message);
         }
 
-        tracerProvider.ForceFlush();
         return result.Report();
     }
 }

@@ -1,7 +1,9 @@
 using Messaging.Transports.InMemory;
+using Messaging.Transports.RabbitMq;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using RabbitMQ.Client;
 
 namespace Messaging.Samples.Producer;
 
@@ -34,10 +36,10 @@ internal sealed partial class ProducerService(
             }
             else
             {
-                await using var rabbit = await RabbitMqPublisher.ConnectAsync(settings.Uri, settings.Queue, instrumentation, logger, stoppingToken);
+                var rabbit = services.GetRequiredService<IRabbitMqPublisher>();
                 for (var i = 1; i <= settings.Count; i++)
                 {
-                    await publisher.PublishAsync(i, rabbit.PublishAsync, stoppingToken);
+                    await publisher.PublishAsync(i, (order, messageId, ct) => PublishAsync(rabbit, order, messageId, ct), stoppingToken);
                 }
             }
 
@@ -60,6 +62,32 @@ internal sealed partial class ProducerService(
             lifetime.StopApplication();
         }
     }
+
+    /// <summary>
+    /// Publishes one order with the application's publisher (confirmed, retried across connection loss) and returns
+    /// the headers as sent. <c>mandatory</c>: an unroutable message fails instead of vanishing.
+    /// </summary>
+    private async Task<IEnumerable<KeyValuePair<string, string?>>> PublishAsync(IRabbitMqPublisher rabbit, Order order, string messageId, CancellationToken cancellationToken)
+    {
+        var properties = new BasicProperties
+        {
+            Persistent = true,
+            MessageId = messageId,
+            Timestamp = new AmqpTimestamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
+        };
+        var sent = await rabbit.PublishMessageAsync(string.Empty, settings.Queue, order, properties, mandatory: true, cancellationToken).ConfigureAwait(false);
+        if (sent.Attempts > 1)
+        {
+            Republished(logger, messageId, sent.Attempts);
+        }
+
+        return (properties.Headers ?? new Dictionary<string, object?>())
+            .Select(h => new KeyValuePair<string, string?>(h.Key, RabbitMqHeaders.ToText(h.Value)))
+            .ToList();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Message {MessageId} confirmed after {Attempts} attempts (the broker may hold it twice).")]
+    private static partial void Republished(ILogger logger, string messageId, int attempts);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Published {Count} message(s) to '{Queue}'.")]
     private static partial void Done(ILogger logger, int count, string queue);

@@ -26,10 +26,14 @@ internal static class SampleCommandLine
         return option;
     }
 
-    public static Option<string> Uri() => new("--uri")
+    /// <summary>
+    /// <c>--uri</c>: the broker's AMQP URI, repeatable — one per node of a cluster (credentials, virtual host and TLS
+    /// come from the first; the others are tried after it when connecting and recovering). <c>$RABBITMQ_URI</c> when not given.
+    /// </summary>
+    public static Option<string[]> Uri() => new("--uri")
     {
-        Description = $"The AMQP URI of the RabbitMQ broker (${UriEnvironmentVariable} when set).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(UriEnvironmentVariable) is { Length: > 0 } uri ? uri : DefaultUri,
+        Description = $"The AMQP URI of the RabbitMQ broker; repeat it once per cluster node (${UriEnvironmentVariable} when not given).",
+        DefaultValueFactory = _ => [Environment.GetEnvironmentVariable(UriEnvironmentVariable) is { Length: > 0 } uri ? uri : DefaultUri],
     };
 
     public static Option<string> Queue() => new("--queue")
@@ -90,19 +94,25 @@ internal static class SampleCommandLine
         }
     }
 
-    /// <summary>Checks an AMQP URI.</summary>
-    public static bool TryParseAmqpUri(string? text, out Uri uri, out string error)
+    /// <summary>Parses every <c>--uri</c>; on failure <paramref name="error"/> names the first bad one.</summary>
+    public static bool TryParseAmqpUris(IReadOnlyList<string>? texts, out IReadOnlyList<Uri> uris, out string error)
     {
-        if (System.Uri.TryCreate(text, UriKind.Absolute, out var parsed) && parsed.Scheme is "amqp" or "amqps")
+        var parsed = new List<Uri>();
+        uris = parsed;
+        foreach (var text in texts is { Count: > 0 } ? texts : [DefaultUri])
         {
-            uri = parsed;
-            error = string.Empty;
-            return true;
+            if (!System.Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps"))
+            {
+                error = $"--uri '{text}' is not an amqp:// or amqps:// URI.";
+                uris = [new Uri(DefaultUri)];
+                return false;
+            }
+
+            parsed.Add(uri);
         }
 
-        uri = new Uri(DefaultUri);
-        error = $"--uri '{text}' is not an amqp:// or amqps:// URI.";
-        return false;
+        error = string.Empty;
+        return true;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
@@ -19,13 +20,15 @@ internal static partial class SampleTelemetry
     public static bool OtlpConfigured => !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
 
     /// <summary>
-    /// Builds the tracer provider: always-on sampling, the library's and the samples' sources, and either the OTLP
-    /// exporter (when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; endpoint, protocol and headers come from the standard
-    /// <c>OTEL_EXPORTER_OTLP_*</c> variables) or <paramref name="printer"/>. Dispose it on exit.
+    /// Wires OpenTelemetry through the host (<c>AddOpenTelemetry()</c>): always-on sampling, the library's and the
+    /// samples' sources, and either the OTLP exporter (when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; endpoint,
+    /// protocol and headers come from the standard <c>OTEL_EXPORTER_OTLP_*</c> variables) or <paramref name="printer"/>.
+    /// The host builds the tracer provider when it starts and flushes it when it stops. Call it before registering
+    /// hosted services that publish on start.
     /// </summary>
-    public static TracerProvider CreateTracerProvider(string serviceName, TraceTreePrinter? printer)
+    public static void AddSampleTracing(this IServiceCollection services, string serviceName, TraceTreePrinter? printer)
     {
-        var builder = Sdk.CreateTracerProviderBuilder()
+        services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
                 // OTEL_SERVICE_NAME, when set, wins (the default resource reads it).
@@ -34,21 +37,21 @@ internal static partial class SampleTelemetry
                     resource.AddService(serviceName);
                 }
             })
-            .SetSampler(new AlwaysOnSampler())
-            .AddSource(Source.Name)
-            .AddMessagingInstrumentation()
-            .AddProcessor(new ProducerSpanCapture());
-
-        if (OtlpConfigured)
-        {
-            builder.AddOtlpExporter();
-        }
-        else if (printer is not null)
-        {
-            builder.AddProcessor(printer);
-        }
-
-        return builder.Build();
+            .WithTracing(tracing =>
+            {
+                tracing.SetSampler(new AlwaysOnSampler())
+                    .AddSource(Source.Name)
+                    .AddMessagingInstrumentation()
+                    .AddProcessor(new ProducerSpanCapture());
+                if (OtlpConfigured)
+                {
+                    tracing.AddOtlpExporter();
+                }
+                else if (printer is not null)
+                {
+                    tracing.AddProcessor(printer);
+                }
+            });
     }
 
     /// <summary>Says where the traces go.</summary>

@@ -187,9 +187,23 @@ internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisp
             throw new ConnectionClosedException();
         }
 
-        return await connection.CreateChannelAsync(
+        var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true),
             cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var queue in _options.DeclareQueues)
+            {
+                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            await DiscardAsync(channel).ConfigureAwait(false);
+            throw;
+        }
+
+        return channel;
     }
 
     [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "Message {MessageId} was not confirmed (attempt {Attempt}, {ErrorType}: {Reason}); sending it again in {DelayMs} ms.")]

@@ -15,6 +15,13 @@ public sealed class RabbitMqPublisherOptions
     /// <summary>Gets or sets the longest pause between retries (the back-off starts at 100 ms and doubles). Default: 5 seconds.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Gets the queues the publisher declares on each channel it opens, durable and without arguments — as a worker
+    /// declares its queue — so that messages sent before any worker started are kept rather than dropped as
+    /// unroutable. Declaring is idempotent. Default: none.
+    /// </summary>
+    public IList<string> DeclareQueues { get; } = [];
+
     /// <summary>Gets or sets the serializer of <see cref="IRabbitMqPublisher.PublishMessageAsync{T}"/>. Default: <see cref="JsonMessageSerializer.Default"/>.</summary>
     public IMessageSerializer Serializer { get; set; } = JsonMessageSerializer.Default;
 
@@ -42,6 +49,14 @@ public sealed class RabbitMqPublisherOptions
         if (Serializer is null)
         {
             errors.Add($"{nameof(Serializer)} must not be null.");
+        }
+
+        for (var i = 0; i < DeclareQueues.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(DeclareQueues[i]))
+            {
+                errors.Add($"{nameof(DeclareQueues)}[{i}] must name a queue.");
+            }
         }
     }
 }

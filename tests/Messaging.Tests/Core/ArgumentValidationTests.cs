@@ -234,6 +234,62 @@ public sealed class ArgumentValidationTests
         Assert.StartsWith($"Invalid MessagingOptions: {property} ", ex.Message, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, Action<RabbitMqPublisherOptions>> InvalidPublisherOptions => new()
+    {
+        { "MaxChannels", o => o.MaxChannels = 0 },
+        { "MaxChannels", o => o.MaxChannels = 1025 },
+        { "PublishTimeout", o => o.PublishTimeout = TimeSpan.Zero },
+        { "MaxRetryDelay", o => o.MaxRetryDelay = TimeSpan.FromSeconds(-1) },
+        { "Serializer", o => o.Serializer = null! },
+        { "DeclareQueues[0]", o => o.DeclareQueues.Add(" ") },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidPublisherOptions))]
+    public void RabbitMqPublisherOptions_Validate_rejects_each_invalid_property(string property, Action<RabbitMqPublisherOptions> breakIt)
+    {
+        var options = new RabbitMqPublisherOptions();
+        options.Validate();
+        breakIt(options);
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith($"Invalid RabbitMqPublisherOptions: {property} ", ex.Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, Action<RabbitMqConnectionOptions>> InvalidConnectionOptions => new()
+    {
+        { "Uri", o => o.Uri = new Uri("http://localhost:5672/") },
+        { "Uri", o => o.Uri = null! },
+        { "Endpoints[1]", o => o.Endpoints.Add(new Uri("tcp://node-2:5672/")) },
+        { "ClientProvidedName", o => o.ClientProvidedName = " " },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidConnectionOptions))]
+    public void RabbitMqConnectionOptions_Validate_rejects_each_invalid_property(string property, Action<RabbitMqConnectionOptions> breakIt)
+    {
+        var options = new RabbitMqConnectionOptions();
+        options.Endpoints.Add(new Uri("amqps://node-3:5671/"));
+        options.Validate();
+        breakIt(options);
+
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.StartsWith($"Invalid RabbitMqConnectionOptions: {property} ", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_publisher_rejects_null_arguments_before_it_connects()
+    {
+        await using var provider = new ServiceCollection().AddLogging().AddRabbitMqPublisher().BuildServiceProvider();
+        var publisher = provider.GetRequiredService<IRabbitMqPublisher>();
+
+        Assert.Equal("exchange", (await Assert.ThrowsAsync<ArgumentNullException>(() => publisher.PublishAsync(null!, "q", ReadOnlyMemory<byte>.Empty))).ParamName);
+        Assert.Equal("routingKey", (await Assert.ThrowsAsync<ArgumentNullException>(() => publisher.PublishAsync(string.Empty, null!, ReadOnlyMemory<byte>.Empty))).ParamName);
+        Assert.Equal("exchange", (await Assert.ThrowsAsync<ArgumentNullException>(() => publisher.PublishMessageAsync(null!, "q", 42))).ParamName);
+    }
+
     [Fact]
     public void ConsumerWorkerOptions_boundaries_are_valid()
     {
