@@ -173,6 +173,19 @@ public sealed class MessagingInstrumentation
     public DistributedContextPropagator CreateHttpPropagator() => new HttpContextPropagator(this, _outbound, _outboundDrop);
 
     /// <summary>
+    /// Creates an OpenTelemetry propagator that injects with <paramref name="inner"/> (default: <see cref="Propagator"/>)
+    /// the baggage of both .NET baggage APIs, merged as a publish merges it and filtered by
+    /// <see cref="MessagingOptions.OutboundBaggage"/>; extraction is <paramref name="inner"/>'s, unchanged. It is for
+    /// instrumentations that inject with OpenTelemetry's default propagator — OpenTelemetry's HttpClient
+    /// instrumentation among them — so their requests carry what a message would:
+    /// <c>Sdk.SetDefaultTextMapPropagator(instrumentation.CreatePolicyPropagator())</c>. Setting the default is
+    /// process-wide and your explicit choice; the library never sets it.
+    /// </summary>
+    /// <param name="inner">The propagator that writes the headers; <see langword="null"/> for <see cref="Propagator"/>.</param>
+    /// <returns>The propagator.</returns>
+    public TextMapPropagator CreatePolicyPropagator(TextMapPropagator? inner = null) => new PolicyPropagator(inner ?? Propagator, _outbound, _outboundDrop);
+
+    /// <summary>
     /// Extracts the context of a received message, applying the inbound baggage policy (but not trust or parenting).
     /// Never throws: a malformed context yields an invalid <see cref="PropagationContext.ActivityContext"/>.
     /// </summary>

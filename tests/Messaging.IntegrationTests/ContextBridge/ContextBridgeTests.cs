@@ -47,6 +47,7 @@ public sealed class ContextBridgeTests(BrokerFixture fixture) : IDisposable
     [InlineData(false, false)]
     [InlineData(true, false)]
     [InlineData(false, true)]
+    [InlineData(true, true)]
     public async Task A_handlers_HttpClient_call_carries_the_messages_trace_and_exact_baggage_in_exactly_one_header(bool httpInstrumentation, bool policyPropagator)
     {
         var spans = new ConcurrentQueue<Activity>();
@@ -63,9 +64,18 @@ public sealed class ContextBridgeTests(BrokerFixture fixture) : IDisposable
             requests.Enqueue(RecordedRequest.From(r));
             return Results.Ok();
         }));
-        // The opt-in propagator applies the outbound policy (here: no user.* member leaves) to this handler only.
+        // The opt-in propagators apply the outbound policy (here: no user.* member leaves): without OpenTelemetry's
+        // HttpClient instrumentation on this handler only; with it, as OpenTelemetry's default propagator (process-wide,
+        // restored below), which the instrumentation injects with.
         var policy = new MessagingInstrumentation(new MessagingOptions { OutboundBaggage = { DeniedKeys = { "user.*" } } });
-        using var http = policyPropagator
+        var defaultPropagator = Propagators.DefaultTextMapPropagator;
+        if (policyPropagator && httpInstrumentation)
+        {
+            Sdk.SetDefaultTextMapPropagator(policy.CreatePolicyPropagator(new CompositeTextMapPropagator([new TraceContextPropagator(), new BaggagePropagator()])));
+        }
+
+        using var restore = new OnDispose(() => Sdk.SetDefaultTextMapPropagator(defaultPropagator));
+        using var http = policyPropagator && !httpInstrumentation
             ? new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = policy.CreateHttpPropagator() }) { BaseAddress = server.Address }
             : new HttpClient { BaseAddress = server.Address };
         var seen = new ConcurrentQueue<(int Index, string TraceId, string SpanId)>();
@@ -250,4 +260,10 @@ internal sealed record RecordedRequest(string Query, IReadOnlyDictionary<string,
             request.Headers.ToDictionary(h => h.Key, h => (IReadOnlyList<string>)[.. h.Value.Select(v => v ?? string.Empty)], StringComparer.OrdinalIgnoreCase));
 
     public IReadOnlyList<string> Values(string name) => Headers.TryGetValue(name, out var v) ? v : [];
+}
+
+/// <summary>Runs an action when disposed: restores process-wide state a test changed.</summary>
+internal sealed class OnDispose(Action action) : IDisposable
+{
+    public void Dispose() => action();
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using Xunit;
 using static Messaging.Tests.Core.CoreTestSupport;
 
@@ -219,6 +220,31 @@ public sealed class BaggageBridgeTests
             Assert.Equal(
                 Expected(("tenant", "a+b%c;d,e"), ("from.activity", "1"), ("from.otel", "ü")),
                 Contents(instrumentation.Extract(carrier).Baggage));
+        }
+    }
+
+    [Fact]
+    public void The_policy_propagator_injects_both_APIs_baggage_with_the_outbound_policy_through_the_inner_propagator()
+    {
+        var destination = UniqueDestination();
+        using var collector = ActivityCollector.For(destination);
+        var instrumentation = Instrumentation(o => o.OutboundBaggage.DeniedKeys.Add("secret.*"));
+        var propagator = instrumentation.CreatePolicyPropagator();
+
+        using (instrumentation.StartConsumer(Incoming(destination, RemoteContext(), "tenant=acme,secret.token=t")))
+        {
+            Activity.Current!.AddBaggage("from.activity", "1");
+            var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
+            var carrier = new DictionaryHeaderCarrier(headers);
+
+            // As OpenTelemetry's instrumentations call it: the current span's context and Baggage.Current.
+            propagator.Inject(new PropagationContext(Activity.Current.Context, Baggage.Current), (IHeaderCarrier)carrier, static (c, n, v) => c.SetValue(n, v));
+
+            Assert.Equal(["baggage", "traceparent"], headers.Keys.Order(StringComparer.Ordinal));
+            var extracted = propagator.Extract(default, (IHeaderCarrier)carrier, static (c, n) => c.GetValues(n));
+            Assert.Equal(Activity.Current.TraceId, extracted.ActivityContext.TraceId);
+            Assert.Equal(Expected(("tenant", "acme"), ("from.activity", "1")), Contents(extracted.Baggage));
+            Assert.Equal(instrumentation.Propagator.Fields, propagator.Fields);
         }
     }
 
