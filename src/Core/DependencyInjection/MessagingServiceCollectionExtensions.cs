@@ -32,7 +32,10 @@ public static class MessagingServiceCollectionExtensions
             services.TryAddSingleton(static sp => new MessagingInstrumentation(
                 sp.GetRequiredService<IOptions<MessagingOptions>>().Value,
                 sp.GetService<ILoggerFactory>(),
-                sp.GetService<TimeProvider>()));
+                sp.GetService<TimeProvider>())
+            {
+                Observer = sp.GetService<IMessagingObserver>(),
+            });
         }
 
         return services;

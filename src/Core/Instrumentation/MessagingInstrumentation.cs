@@ -97,6 +97,9 @@ public sealed class MessagingInstrumentation
 
     internal TimeProvider TimeProvider { get; }
 
+    /// <summary>Gets the observer of this application's messages (the test harness), if one is registered.</summary>
+    internal IMessagingObserver? Observer { get; init; }
+
     /// <summary>
     /// Gets a value indicating whether <see cref="StartProducer"/> would, at this moment, record nothing and write
     /// nothing: nothing listens to the library's spans or to the metrics a send records, there is neither a current
@@ -140,13 +143,16 @@ public sealed class MessagingInstrumentation
             SpanTags.AddDetails(activity, message);
         }
 
-        var baggage = Inject(activity?.Context ?? Activity.Current?.Context ?? default, headers, message.Destination);
+        var injected = activity?.Context ?? Activity.Current?.Context ?? default;
+        var baggage = Inject(injected, headers, message.Destination);
         if (BaggageTelemetry.OnProducerSpans && activity is { IsAllDataRequested: true })
         {
             BaggageTelemetry.SetAttributes(activity, baggage);
         }
 
-        return new ProducerScope(activity, message, Metrics);
+        var scope = new ProducerScope(activity, message, Metrics);
+        Observer?.ProducerStarted(message, scope, injected, baggage);
+        return scope;
     }
 
     /// <summary>

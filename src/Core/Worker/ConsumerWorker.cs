@@ -19,6 +19,7 @@ public abstract class ConsumerWorker : BackgroundService
     private readonly ConsumerSettings _consumer;
     private readonly IServiceScopeFactory? _scopeFactory;
     private readonly bool _metrics;
+    private readonly IMessagingObserver? _observer;
     private volatile WorkerHealth _health = new(false, "The worker has not started.", null);
 
     /// <summary>Creates a worker from what its registration supplies.</summary>
@@ -34,6 +35,7 @@ public abstract class ConsumerWorker : BackgroundService
         Logger = context.LoggerFactory.CreateLogger(GetType());
         _scopeFactory = context.Services.GetService<IServiceScopeFactory>();
         _metrics = Instrumentation.Metrics;
+        _observer = Instrumentation.Observer;
         var defaults = Instrumentation.DefaultConsumer;
         _consumer = new ConsumerSettings(
             Options.Trust ?? defaults.Trust,
@@ -213,18 +215,21 @@ public abstract class ConsumerWorker : BackgroundService
             using var scope = Instrumentation.StartConsumer(message.Message, _consumer);
             using var logScope = options.LogScope ? Logger.BeginScope(new MessageLogScope(scope, message.Message, Instrumentation.BaggageTelemetry)) : null;
             var services = new AttemptServices(_scopeFactory, Services);
+            Exception? failure = null;
             try
             {
                 await InvokeHandlerAsync(message, attempt, scope, services, cancellation).ConfigureAwait(false);
                 return (Outcome.Ack, string.Empty);
             }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            catch (OperationCanceledException ex) when (cancellation.IsCancellationRequested)
             {
+                failure = ex;
                 scope.RecordError("shutdown");
                 return (Outcome.Requeue, "shutdown");
             }
             catch (UndeserializableMessageException ex)
             {
+                failure = ex.InnerException ?? ex;
                 scope.RecordException(ex.InnerException ?? ex);
                 WorkerLog.Undeserializable(Logger, ex.InnerException ?? ex, Name, message.Message.MessageId);
                 return (Outcome.DeadLetter, (ex.InnerException ?? ex).GetType().FullName!);
@@ -233,6 +238,7 @@ public abstract class ConsumerWorker : BackgroundService
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                failure = ex;
                 scope.RecordException(ex);
                 WorkerLog.HandlerFailed(Logger, ex, Name, message.Message.MessageId, attempt, options.MaxAttempts);
                 if (attempt >= options.MaxAttempts)
@@ -242,6 +248,7 @@ public abstract class ConsumerWorker : BackgroundService
             }
             finally
             {
+                _observer?.AttemptFinished(this, message, attempt, scope, failure);
                 await services.DisposeAsync().ConfigureAwait(false);
             }
 
@@ -282,12 +289,15 @@ public abstract class ConsumerWorker : BackgroundService
             {
                 WorkerInstruments.Record(message.Message, outcome);
             }
+
+            _observer?.Settled(this, message, Options.Serializer, outcome, reason, null);
         }
 #pragma warning disable CA1031 // The broker redelivers an unsettled message; log, never throw into the transport.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             WorkerLog.SettleFailed(Logger, ex, Name, message.Message.MessageId, outcome.ToString());
+            _observer?.Settled(this, message, Options.Serializer, outcome, reason, ex);
         }
     }
 

@@ -18,6 +18,7 @@ public sealed class PublicApiTests
         "Messaging.Transports.InMemory",
         "Messaging.Transports.RabbitMq",
         "Messaging.Transports.ServiceBus",
+        "Messaging.Testing",
     };
 
     [Theory]
