@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using Messaging.Tests.Support;
 using Messaging.Transports.InMemory;
 using Microsoft.Extensions.DependencyInjection;
@@ -133,10 +133,13 @@ public sealed class FakeTimeWorkerTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>A fake clock that tells when a timer is created, so a test advances time only once the wait began.</summary>
+    /// <summary>
+    /// A fake clock that records every timer created on it, so a test advances time only once the wait began — also
+    /// when the timer was created before the test asked for it.
+    /// </summary>
     private sealed class TimerWatchingTimeProvider : FakeTimeProvider
     {
-        private readonly ConcurrentQueue<(Func<TimeSpan, bool> Match, TaskCompletionSource<TimeSpan> Seen)> _watches = new();
+        private readonly Channel<TimeSpan> _created = Channel.CreateUnbounded<TimeSpan>();
 
         public TimerWatchingTimeProvider()
             : base(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))
@@ -145,24 +148,23 @@ public sealed class FakeTimeWorkerTests
 
         public Task<TimeSpan> NextTimer(TimeSpan due) => NextTimer(d => d == due);
 
-        public Task<TimeSpan> NextTimer(Func<TimeSpan, bool> match)
+        /// <summary>The due time of the next timer created (in creation order) that matches; earlier others are passed over.</summary>
+        public async Task<TimeSpan> NextTimer(Func<TimeSpan, bool> match)
         {
-            var seen = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _watches.Enqueue((match, seen));
-            return seen.Task;
+            while (true)
+            {
+                var due = await _created.Reader.ReadAsync();
+                if (match(due))
+                {
+                    return due;
+                }
+            }
         }
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             var timer = base.CreateTimer(callback, state, dueTime, period);
-            foreach (var (match, seen) in _watches)
-            {
-                if (!seen.Task.IsCompleted && match(dueTime) && seen.TrySetResult(dueTime))
-                {
-                    break;
-                }
-            }
-
+            _created.Writer.TryWrite(dueTime);
             return timer;
         }
     }
