@@ -6,6 +6,7 @@ using Messaging.Tests.Support;
 using Messaging.Transports.ServiceBus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 
 namespace Messaging.ServiceBus.IntegrationTests;
@@ -60,6 +61,20 @@ internal sealed class Harness : IAsyncDisposable
         builder.Services.AddServiceBusConnection(o => o.ConnectionString = Broker.ConnectionString);
         builder.Services.AddServiceBusConsumerWorker<OrderWorker>(configure);
         services?.Invoke(builder.Services);
+        var host = builder.Build();
+        _hosts.Add(host);
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>Builds and starts a host with a <see cref="SessionOrderWorker"/> on <paramref name="queue"/>, logging to <paramref name="logs"/>.</summary>
+    public async Task<IHost> StartSessionWorkerAsync(string queue, ILoggerProvider logs)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton(Probe);
+        builder.Services.AddServiceBusConnection(o => o.ConnectionString = Broker.ConnectionString);
+        builder.Services.AddServiceBusConsumerWorker<SessionOrderWorker>(o => o.Queue = queue);
         var host = builder.Build();
         _hosts.Add(host);
         await host.StartAsync();
