@@ -35,7 +35,7 @@ internal sealed record ConsumerSettings(
 /// <summary>Builds and runs the consumer host.</summary>
 internal static partial class ConsumerApp
 {
-    public static async Task<int> RunAsync(ConsumerSettings settings, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ConsumerSettings settings, CancellationToken cancellationToken, ServiceBusSettings? serviceBus = null)
     {
         // Traces: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else a trace tree (stderr with --json: stdout is JSON
         // only). The one-process demo prints whole traces at the end, so producer and consumer spans share one tree.
@@ -59,6 +59,11 @@ internal static partial class ConsumerApp
             builder.Services.AddInMemoryBroker();
             builder.Services.AddHostedService<DemoPublisher>();
             builder.Services.AddInMemoryConsumerWorker<InMemoryOrderWorker>(SampleConfiguration.WorkerName, builder.Configuration.GetSection(SampleConfiguration.Worker));
+        }
+        else if (serviceBus is not null)
+        {
+            builder.Services.AddMessaging(builder.Configuration.GetSection(SampleConfiguration.Messaging));
+            ServiceBusConsumer.AddServiceBus(builder.Services, builder.Configuration, serviceBus, settings.Queue);
         }
         else
         {

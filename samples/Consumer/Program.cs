@@ -8,6 +8,9 @@ SampleHosting.UseUtf8Console();
 var transport = SampleCommandLine.Transport(SampleCommandLine.InMemory);
 var uri = SampleCommandLine.Uri();
 var queue = SampleCommandLine.Queue();
+var connectionString = ServiceBusSettings.ConnectionStringOption();
+var topic = ServiceBusSettings.TopicOption();
+var subscription = ServiceBusSettings.SubscriptionOption();
 var count = new Option<int>("--count")
 {
     Description = "Exit (code 0) after handling this many messages. Default: run until stopped (Ctrl+C); "
@@ -31,6 +34,9 @@ var root = new RootCommand(
     transport,
     uri,
     queue,
+    connectionString,
+    topic,
+    subscription,
     count,
     baggage,
     parenting,
@@ -63,6 +69,13 @@ root.SetAction((parseResult, cancellationToken) =>
         return Task.FromResult(SampleCommandLine.Fail("--queue must not be empty."));
     }
 
+    ServiceBusSettings? serviceBus = null;
+    if (parseResult.GetValue(transport) == ServiceBusSettings.Transport
+        && !ServiceBusSettings.TryRead(parseResult, connectionString, topic, subscription, consumer: true, out serviceBus, out var serviceBusError))
+    {
+        return Task.FromResult(SampleCommandLine.Fail(serviceBusError));
+    }
+
     if (!SampleCommandLine.TryCheckPropagators(out var propagatorError))
     {
         return Task.FromResult(SampleCommandLine.Fail(propagatorError));
@@ -77,7 +90,7 @@ root.SetAction((parseResult, cancellationToken) =>
         BaggageGiven: baggageItems.Length > 0,
         parseResult.GetValue(parenting) == "link" ? ParentingMode.Link : ParentingMode.Child,
         parseResult.GetValue(json));
-    return ConsumerApp.RunAsync(settings, cancellationToken);
+    return ConsumerApp.RunAsync(settings, cancellationToken, serviceBus);
 });
 
 var parsed = root.Parse(args);

@@ -17,7 +17,7 @@ internal sealed record ProducerSettings(
 /// <summary>Builds and runs the producer host.</summary>
 internal static class ProducerApp
 {
-    public static async Task<int> RunAsync(ProducerSettings settings, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ProducerSettings settings, CancellationToken cancellationToken, ServiceBusSettings? serviceBus = null)
     {
         // Traces: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else a trace tree (stderr with --json: stdout is JSON only).
         var printer = SampleTelemetry.OtlpConfigured ? null : new TraceTreePrinter(settings.Json ? Console.Error : Console.Out, deferred: false);
@@ -34,6 +34,10 @@ internal static class ProducerApp
         if (settings.Transport == SampleCommandLine.InMemory)
         {
             builder.Services.AddInMemoryBroker();
+        }
+        else if (serviceBus is not null)
+        {
+            ServiceBusProducer.AddServiceBus(builder.Services, builder.Configuration, serviceBus);
         }
         else
         {

@@ -1,5 +1,6 @@
 using Messaging.Transports.InMemory;
 using Messaging.Transports.RabbitMq;
+using Messaging.Transports.ServiceBus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,6 +33,14 @@ internal sealed partial class ProducerService(
                         i,
                         (order, messageId, ct) => InMemoryOrders.PublishAsync(broker, settings.Queue, order, messageId, instrumentation, ct),
                         stoppingToken);
+                }
+            }
+            else if (services.GetService<ServiceBusSettings>() is { } serviceBus)
+            {
+                var sb = services.GetRequiredService<IServiceBusPublisher>();
+                for (var i = 1; i <= settings.Count; i++)
+                {
+                    await publisher.PublishAsync(i, (order, messageId, ct) => ServiceBusProducer.PublishAsync(sb, serviceBus.Entity(settings.Queue), order, messageId, ct), stoppingToken);
                 }
             }
             else

@@ -7,6 +7,8 @@ SampleHosting.UseUtf8Console();
 var transport = SampleCommandLine.Transport(SampleCommandLine.RabbitMq);
 var uri = SampleCommandLine.Uri();
 var queue = SampleCommandLine.Queue();
+var connectionString = ServiceBusSettings.ConnectionStringOption();
+var topic = ServiceBusSettings.TopicOption();
 var count = new Option<int>("--count")
 {
     Description = "How many messages to publish, each under its own new trace.",
@@ -21,6 +23,8 @@ var root = new RootCommand("Messaging sample producer: publishes orders with tra
     transport,
     uri,
     queue,
+    connectionString,
+    topic,
     count,
     baggage,
     json,
@@ -50,6 +54,13 @@ root.SetAction((parseResult, cancellationToken) =>
         return Task.FromResult(SampleCommandLine.Fail("--queue must not be empty."));
     }
 
+    ServiceBusSettings? serviceBus = null;
+    if (parseResult.GetValue(transport) == ServiceBusSettings.Transport
+        && !ServiceBusSettings.TryRead(parseResult, connectionString, topic, null, consumer: false, out serviceBus, out var serviceBusError))
+    {
+        return Task.FromResult(SampleCommandLine.Fail(serviceBusError));
+    }
+
     if (!SampleCommandLine.TryCheckPropagators(out var propagatorError))
     {
         return Task.FromResult(SampleCommandLine.Fail(propagatorError));
@@ -62,7 +73,7 @@ root.SetAction((parseResult, cancellationToken) =>
         parseResult.GetValue(count),
         members,
         parseResult.GetValue(json));
-    return ProducerApp.RunAsync(settings, cancellationToken);
+    return ProducerApp.RunAsync(settings, cancellationToken, serviceBus);
 });
 
 var parsed = root.Parse(args);

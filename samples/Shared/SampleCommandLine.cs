@@ -19,10 +19,10 @@ internal static class SampleCommandLine
     {
         var option = new Option<string>("--transport")
         {
-            Description = $"The broker: {InMemory} (in this process) or {RabbitMq}.",
+            Description = $"The broker: {InMemory} (in this process), {RabbitMq} or {ServiceBusSettings.Transport}.",
             DefaultValueFactory = _ => defaultValue,
         };
-        option.AcceptOnlyFromAmong(InMemory, RabbitMq);
+        option.AcceptOnlyFromAmong(InMemory, RabbitMq, ServiceBusSettings.Transport);
         return option;
     }
 

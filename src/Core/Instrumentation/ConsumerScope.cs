@@ -90,6 +90,15 @@ public sealed class ConsumerScope : IDisposable
         }
     }
 
+    /// <summary>Records the settlement the worker is about to make on the span (where the system's conventions name it).</summary>
+    internal void RecordSettlement(ConsumerWorker.Outcome outcome)
+    {
+        if (Activity is { IsAllDataRequested: true } activity)
+        {
+            SpanTags.SetSettlement(activity, _system, outcome);
+        }
+    }
+
     /// <summary>Stops the span, records the metrics and restores the previous ambient context.</summary>
     public void Dispose()
     {

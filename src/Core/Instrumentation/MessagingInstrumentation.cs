@@ -23,6 +23,7 @@ public sealed class MessagingInstrumentation
     private readonly string[] _traceFields;
     private readonly string[] _allFields;
     private readonly SpanShape.Cache _sendShapes = new(SemanticConventions.OperationTypeSend);
+    private readonly SpanShape.Cache _createShapes = new(SemanticConventions.OperationTypeCreate);
     private readonly SpanShape.Cache _processShapes = new(SemanticConventions.OperationTypeProcess);
     private readonly LogThrottle _throttle;
     private readonly BaggageFilter.DropHandler _outboundDrop;
@@ -124,7 +125,65 @@ public sealed class MessagingInstrumentation
     /// <param name="message">What the span records about the message.</param>
     /// <param name="headers">The outgoing message's headers.</param>
     /// <returns>The scope; dispose it after the send.</returns>
-    public ProducerScope StartProducer(in OutgoingMessage message, IHeaderCarrier headers)
+    public ProducerScope StartProducer(in OutgoingMessage message, IHeaderCarrier headers) =>
+        StartProducerCore(message, headers, _sendShapes, Metrics ? 1 : 0);
+
+    /// <summary>
+    /// Starts the creation context of one message that is sent later in a batch (messaging conventions: each message
+    /// of a batch gets its own creation context): a PRODUCER span <c>create {destination}</c> (when anything listens),
+    /// injected into <paramref name="headers"/> as <see cref="StartProducer"/> injects — the current context when no
+    /// span is recorded. Dispose it once the message is in the batch; the batch's send span
+    /// (<see cref="StartBatchSend"/>) links to <see cref="ProducerScope.Context"/>. It records no sent-message metric:
+    /// the send does.
+    /// </summary>
+    /// <param name="message">What the span records about the message.</param>
+    /// <param name="headers">The outgoing message's headers.</param>
+    /// <returns>The scope; dispose it when the message was added to its batch.</returns>
+    public ProducerScope StartCreate(in OutgoingMessage message, IHeaderCarrier headers) =>
+        StartProducerCore(message, headers, _createShapes, 0);
+
+    /// <summary>
+    /// Starts the span of sending messages that already carry their creation contexts (see <see cref="StartCreate"/>):
+    /// a CLIENT span <c>send {destination}</c> with <c>messaging.batch.message_count</c> and a link to each message's
+    /// creation context. It injects nothing. Dispose it when the send completed; call
+    /// <see cref="ProducerScope.RecordException(Exception)"/> if it failed.
+    /// </summary>
+    /// <param name="message">What the span records about the send (destination, server).</param>
+    /// <param name="creationContexts">The creation contexts of the messages sent; invalid ones get no link.</param>
+    /// <returns>The scope; dispose it after the send.</returns>
+    public ProducerScope StartBatchSend(in OutgoingMessage message, IReadOnlyList<ActivityContext> creationContexts)
+    {
+        ArgumentNullException.ThrowIfNull(creationContexts);
+        ArgumentException.ThrowIfNullOrEmpty(message.System);
+        ArgumentNullException.ThrowIfNull(message.Destination);
+
+        var source = MessagingTelemetry.Source;
+        Activity? activity = null;
+        if (_tracing && source.HasListeners())
+        {
+            var shape = _sendShapes.For(message);
+            var links = new List<ActivityLink>(creationContexts.Count);
+            foreach (var context in creationContexts)
+            {
+                if (context.TraceId != default && context.SpanId != default)
+                {
+                    links.Add(new ActivityLink(context));
+                }
+            }
+
+            activity = source.StartActivity(shape.Name, ActivityKind.Client, parentContext: default, shape.SamplingTags, links);
+        }
+
+        if (activity is { IsAllDataRequested: true })
+        {
+            SpanTags.AddDetails(activity, message);
+            activity.SetTag(SemanticConventions.BatchMessageCount, creationContexts.Count);
+        }
+
+        return new ProducerScope(activity, message, Metrics ? creationContexts.Count : 0);
+    }
+
+    private ProducerScope StartProducerCore(in OutgoingMessage message, IHeaderCarrier headers, SpanShape.Cache shapes, int sentMessages)
     {
         ArgumentNullException.ThrowIfNull(headers);
         ArgumentException.ThrowIfNullOrEmpty(message.System);
@@ -134,7 +193,7 @@ public sealed class MessagingInstrumentation
         Activity? activity = null;
         if (_tracing && source.HasListeners())
         {
-            var shape = _sendShapes.For(message);
+            var shape = shapes.For(message);
             activity = source.StartActivity(shape.Name, ActivityKind.Producer, parentContext: default, shape.SamplingTags);
         }
 
@@ -143,15 +202,15 @@ public sealed class MessagingInstrumentation
             SpanTags.AddDetails(activity, message);
         }
 
-        var injected = activity?.Context ?? Activity.Current?.Context ?? default;
-        var baggage = Inject(injected, headers, message.Destination);
+        var context = activity?.Context ?? Activity.Current?.Context ?? default;
+        var baggage = Inject(context, headers, message.Destination);
         if (BaggageTelemetry.OnProducerSpans && activity is { IsAllDataRequested: true })
         {
             BaggageTelemetry.SetAttributes(activity, baggage);
         }
 
-        var scope = new ProducerScope(activity, message, Metrics);
-        Observer?.ProducerStarted(message, scope, injected, baggage);
+        var scope = new ProducerScope(activity, message, sentMessages) { Context = context };
+        Observer?.ProducerStarted(message, scope, context, baggage);
         return scope;
     }
 

@@ -12,13 +12,13 @@ public sealed class ProducerScope : IDisposable
     private readonly string _system;
     private readonly string _destination;
     private readonly string _operationName;
-    private readonly bool _metrics;
+    private readonly int _sentMessages;
     private string? _errorType;
     private bool _disposed;
 
-    internal ProducerScope(Activity? activity, in OutgoingMessage message, bool metrics)
+    internal ProducerScope(Activity? activity, in OutgoingMessage message, int sentMessages)
     {
-        _metrics = metrics;
+        _sentMessages = sentMessages;
         Activity = activity;
         _system = message.System;
         _destination = message.Destination;
@@ -27,6 +27,12 @@ public sealed class ProducerScope : IDisposable
 
     /// <summary>Gets the PRODUCER span, or <see langword="null"/> when nothing listens or it was not sampled.</summary>
     public Activity? Activity { get; }
+
+    /// <summary>
+    /// Gets the context injected into the message: the span's, or the current context when no span was recorded;
+    /// <see langword="default"/> when there was none (and for a batch send, which injects nothing).
+    /// </summary>
+    public ActivityContext Context { get; internal init; }
 
     /// <summary>Records a failed send: span status Error with <c>error.type</c>, and the error on the sent-messages metric.</summary>
     /// <param name="exception">The failure.</param>
@@ -47,9 +53,9 @@ public sealed class ProducerScope : IDisposable
 
         _disposed = true;
         Activity?.Dispose();
-        if (_metrics && Instruments.SentMessages.Enabled)
+        if (_sentMessages > 0 && Instruments.SentMessages.Enabled)
         {
-            Instruments.SentMessages.Add(1, Instruments.MessageTags(_system, _destination, _operationName, _errorType));
+            Instruments.SentMessages.Add(_sentMessages, Instruments.MessageTags(_system, _destination, _operationName, _errorType));
         }
     }
 }

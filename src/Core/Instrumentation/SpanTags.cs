@@ -15,8 +15,48 @@ internal static class SpanTags
     public static void AddDetails(Activity activity, in OutgoingMessage message) =>
         AddDetails(activity, message.MessageId, message.ConversationId, message.RoutingKey, message.BodySize, deliveryCount: null);
 
-    public static void AddDetails(Activity activity, in IncomingMessage message) =>
-        AddDetails(activity, message.MessageId, message.ConversationId, message.RoutingKey, message.BodySize, message.DeliveryCount);
+    public static void AddDetails(Activity activity, in IncomingMessage message)
+    {
+        var serviceBus = string.Equals(message.System, SemanticConventions.ServiceBusSystem, StringComparison.Ordinal);
+        AddDetails(activity, message.MessageId, message.ConversationId, message.RoutingKey, message.BodySize, serviceBus ? null : message.DeliveryCount);
+        if (serviceBus)
+        {
+            // Azure messaging conventions: the delivery count and enqueue time have Service Bus names.
+            if (message.DeliveryCount is { } count)
+            {
+                activity.SetTag(SemanticConventions.ServiceBusDeliveryCount, count);
+            }
+
+            if (message.EnqueuedAt is { } enqueued)
+            {
+                activity.SetTag(SemanticConventions.ServiceBusEnqueuedTime, enqueued.ToUnixTimeSeconds());
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records how the worker settles the message on its CONSUMER span, where the system's conventions name it
+    /// (Service Bus: <c>messaging.servicebus.disposition_status</c> = <c>complete</c>, <c>abandon</c>, <c>dead_letter</c>).
+    /// </summary>
+    public static void SetSettlement(Activity activity, string system, ConsumerWorker.Outcome outcome)
+    {
+        if (!string.Equals(system, SemanticConventions.ServiceBusSystem, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var status = outcome switch
+        {
+            ConsumerWorker.Outcome.Ack => "complete",
+            ConsumerWorker.Outcome.DeadLetter => "dead_letter",
+            ConsumerWorker.Outcome.Requeue => "abandon",
+            _ => null,
+        };
+        if (status is not null)
+        {
+            activity.SetTag(SemanticConventions.ServiceBusDispositionStatus, status);
+        }
+    }
 
     public static KeyValuePair<string, object?>[] Sampling(
         string system, string destination, string operationType, string operationName, string? subscription, string? serverAddress, int? serverPort)

@@ -140,8 +140,8 @@ public abstract class ConsumerWorker : BackgroundService
         _inFlight.Enter();
         try
         {
-            var (outcome, reason) = await RunAttemptsAsync(message).ConfigureAwait(false);
-            await SettleAsync(message, outcome, reason).ConfigureAwait(false);
+            var (outcome, reason, error) = await RunAttemptsAsync(message).ConfigureAwait(false);
+            await SettleAsync(message, outcome, reason, error).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // Nothing may escape into the transport's callback.
         catch (Exception ex)
@@ -200,16 +200,35 @@ public abstract class ConsumerWorker : BackgroundService
         }
     }
 
+    private ValueTask<(Outcome Outcome, string Reason, Exception? Error)> RunAttemptsAsync(ReceivedMessage message)
+    {
+        var revoked = message.Revoked;
+        return revoked.CanBeCanceled
+            ? RunRevocableAttemptsAsync(message, revoked)
+            : RunAttemptsAsync(message, _handlerCancellation.Token, revoked);
+    }
+
+    private async ValueTask<(Outcome Outcome, string Reason, Exception? Error)> RunRevocableAttemptsAsync(ReceivedMessage message, CancellationToken revoked)
+    {
+        // The transport can lose the message (a lock that expired): the handler is cancelled then, as on shutdown.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_handlerCancellation.Token, revoked);
+        return await RunAttemptsAsync(message, linked.Token, revoked).ConfigureAwait(false);
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // once per message: reuse the state machine box
-    private async ValueTask<(Outcome Outcome, string Reason)> RunAttemptsAsync(ReceivedMessage message)
+    private async ValueTask<(Outcome Outcome, string Reason, Exception? Error)> RunAttemptsAsync(ReceivedMessage message, CancellationToken cancellation, CancellationToken revoked)
     {
         var options = Options;
-        var cancellation = _handlerCancellation.Token;
         for (var attempt = 1; ; attempt++)
         {
+            if (revoked.IsCancellationRequested)
+            {
+                return (Outcome.Revoked, "revoked", null);
+            }
+
             if (cancellation.IsCancellationRequested)
             {
-                return (Outcome.Requeue, "shutdown");
+                return (Outcome.Requeue, "shutdown", null);
             }
 
             using var scope = Instrumentation.StartConsumer(message.Message, _consumer);
@@ -219,20 +238,37 @@ public abstract class ConsumerWorker : BackgroundService
             try
             {
                 await InvokeHandlerAsync(message, attempt, scope, services, cancellation).ConfigureAwait(false);
-                return (Outcome.Ack, string.Empty);
+                if (revoked.IsCancellationRequested)
+                {
+                    // Finished, but the broker took the message back meanwhile: settling it would fail, and it comes again.
+                    scope.RecordError("revoked");
+                    return (Outcome.Revoked, "revoked", null);
+                }
+
+                scope.RecordSettlement(Outcome.Ack);
+                return (Outcome.Ack, string.Empty, null);
+            }
+            catch (OperationCanceledException ex) when (revoked.IsCancellationRequested)
+            {
+                failure = ex;
+                scope.RecordError("revoked");
+                return (Outcome.Revoked, "revoked", null);
             }
             catch (OperationCanceledException ex) when (cancellation.IsCancellationRequested)
             {
                 failure = ex;
                 scope.RecordError("shutdown");
-                return (Outcome.Requeue, "shutdown");
+                scope.RecordSettlement(Outcome.Requeue);
+                return (Outcome.Requeue, "shutdown", null);
             }
             catch (UndeserializableMessageException ex)
             {
-                failure = ex.InnerException ?? ex;
-                scope.RecordException(ex.InnerException ?? ex);
-                WorkerLog.Undeserializable(Logger, ex.InnerException ?? ex, Name, message.Message.MessageId);
-                return (Outcome.DeadLetter, (ex.InnerException ?? ex).GetType().FullName!);
+                var error = ex.InnerException ?? ex;
+                failure = error;
+                scope.RecordException(error);
+                scope.RecordSettlement(Outcome.DeadLetter);
+                WorkerLog.Undeserializable(Logger, error, Name, message.Message.MessageId);
+                return (Outcome.DeadLetter, error.GetType().FullName!, error);
             }
 #pragma warning disable CA1031 // A throwing handler is retried, then dead-lettered; it never kills the worker.
             catch (Exception ex)
@@ -243,7 +279,8 @@ public abstract class ConsumerWorker : BackgroundService
                 WorkerLog.HandlerFailed(Logger, ex, Name, message.Message.MessageId, attempt, options.MaxAttempts);
                 if (attempt >= options.MaxAttempts)
                 {
-                    return (Outcome.DeadLetter, ex.GetType().FullName!);
+                    scope.RecordSettlement(Outcome.DeadLetter);
+                    return (Outcome.DeadLetter, ex.GetType().FullName!, ex);
                 }
             }
             finally
@@ -260,14 +297,14 @@ public abstract class ConsumerWorker : BackgroundService
                 }
                 catch (OperationCanceledException)
                 {
-                    return (Outcome.Requeue, "shutdown");
+                    return revoked.IsCancellationRequested ? (Outcome.Revoked, "revoked", null) : (Outcome.Requeue, "shutdown", null);
                 }
             }
         }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))] // once per message: reuse the state machine box
-    private async ValueTask SettleAsync(ReceivedMessage message, Outcome outcome, string reason)
+    private async ValueTask SettleAsync(ReceivedMessage message, Outcome outcome, string reason, Exception? error)
     {
         try
         {
@@ -277,8 +314,12 @@ public abstract class ConsumerWorker : BackgroundService
                     await message.AckAsync(CancellationToken.None).ConfigureAwait(false);
                     break;
                 case Outcome.DeadLetter:
-                    await message.DeadLetterAsync(reason, CancellationToken.None).ConfigureAwait(false);
+                    await message.DeadLetterAsync(reason, error, CancellationToken.None).ConfigureAwait(false);
                     WorkerLog.DeadLettered(Logger, Name, message.Message.MessageId, reason);
+                    break;
+                case Outcome.Revoked:
+                    // The broker took the message back (its lock was lost) and delivers it again: never settle it twice.
+                    WorkerLog.Revoked(Logger, Name, message.Message.MessageId);
                     break;
                 default:
                     await message.RequeueAsync(CancellationToken.None).ConfigureAwait(false);
@@ -306,6 +347,9 @@ public abstract class ConsumerWorker : BackgroundService
         Ack,
         DeadLetter,
         Requeue,
+
+        /// <summary>The broker took the message back before it was settled (a lost lock): not settled.</summary>
+        Revoked,
     }
 }
 

@@ -33,6 +33,24 @@ public abstract class ReceivedMessage
     /// <returns>A task that completes when the broker was told.</returns>
     public abstract ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Dead-letters the message with the failure behind it; transports that keep a description next to the reason
+    /// override it. By default it calls <see cref="DeadLetterAsync(string, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="reason">Why, for example the exception type of the last attempt.</param>
+    /// <param name="exception">The failure of the last attempt, if any.</param>
+    /// <param name="cancellationToken">Cancels the settlement.</param>
+    /// <returns>A task that completes when the broker was told.</returns>
+    public virtual ValueTask DeadLetterAsync(string reason, Exception? exception, CancellationToken cancellationToken) =>
+        DeadLetterAsync(reason, cancellationToken);
+
+    /// <summary>
+    /// Gets a token that fires when the broker took the message back before it was settled (for example, its lock was
+    /// lost): the handler's cancellation token fires, and the worker does not settle the message, because the broker
+    /// delivers it again. Default: <see cref="CancellationToken.None"/> (the transport cannot lose a message this way).
+    /// </summary>
+    public virtual CancellationToken Revoked => CancellationToken.None;
+
     /// <summary>Returns the message to its queue for redelivery (the worker is stopping before it finished).</summary>
     /// <param name="cancellationToken">Cancels the settlement.</param>
     /// <returns>A task that completes when the broker was told.</returns>

@@ -7,7 +7,7 @@ namespace Messaging;
 internal static class WorkerInstruments
 {
     private static readonly Counter<long> Settled = MessagingTelemetry.Meter.CreateCounter<long>(
-        "messaging.consumer.settled.messages", "{message}", "Messages settled by a consumer worker, by outcome (ack, dead_letter, requeue).");
+        "messaging.consumer.settled.messages", "{message}", "Messages settled by a consumer worker, by outcome (ack, dead_letter, requeue, revoked).");
 
     public static void Record(in IncomingMessage message, ConsumerWorker.Outcome outcome)
     {
@@ -25,6 +25,7 @@ internal static class WorkerInstruments
                 {
                     ConsumerWorker.Outcome.Ack => "ack",
                     ConsumerWorker.Outcome.DeadLetter => "dead_letter",
+                    ConsumerWorker.Outcome.Revoked => "revoked",
                     _ => "requeue",
                 }
             },

@@ -26,6 +26,9 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 106, Level = LogLevel.Error, Message = "Consumer worker '{Worker}': unexpected failure in the consumer pipeline.")]
     public static partial void PipelineFailed(ILogger logger, Exception exception, string worker);
 
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Consumer worker '{Worker}': message {MessageId} was taken back by the broker before it was settled (its lock was lost); it is not settled and will be delivered again.")]
+    public static partial void Revoked(ILogger logger, string worker, string? messageId);
+
     [LoggerMessage(EventId = 107, Level = LogLevel.Critical, Message = "Consumer worker '{Worker}': the transport's receive loop failed.")]
     public static partial void TransportFailed(ILogger logger, Exception exception, string worker);
 }

@@ -1,56 +1,95 @@
+using Azure.Messaging.ServiceBus;
+
 namespace Messaging.Transports.ServiceBus;
 
 /// <summary>
-/// A received Service Bus message as the core consumer pipeline (<see cref="ConsumerWorker"/>) sees it, with its
-/// settlement given as delegates: complete (ack), dead-letter, abandon (requeue). No Azure SDK dependency — the SDK
-/// glue is only the mapping of <c>ProcessMessageEventArgs</c> to this type (see the transport's README):
-/// <c>CompleteMessageAsync</c>, <c>DeadLetterMessageAsync</c> and <c>AbandonMessageAsync</c>.
+/// A received Service Bus message on the core pipeline, settled in this one place: ack → complete, requeue →
+/// abandon (delivery count + 1), dead-letter → dead-letter with the reason and a bounded description. Its
+/// <see cref="Revoked"/> token fires when the processor reports the lock lost.
 /// </summary>
-/// <remarks>
-/// The worker settles each message exactly once, so the receiver must not settle on its own: set the processor's
-/// <c>AutoCompleteMessages</c> to <see langword="false"/>.
-/// </remarks>
-public sealed class ServiceBusDelivery : ReceivedMessage
+internal abstract class ServiceBusDelivery : ReceivedMessage, IDisposable
 {
-    private readonly Func<CancellationToken, Task> _complete;
-    private readonly Func<CancellationToken, Task> _abandon;
-    private readonly Func<string, CancellationToken, Task> _deadLetter;
+    /// <summary>The longest dead-letter description written (the service accepts 4096 characters).</summary>
+    internal const int MaxDescriptionLength = 1024;
 
-    /// <summary>Creates a delivery.</summary>
-    /// <param name="message">The message's properties and metadata, from <see cref="ServiceBusMessaging.CreateIncoming"/>.</param>
-    /// <param name="body">The body.</param>
-    /// <param name="complete">Completes the message (it leaves the entity): <c>CompleteMessageAsync</c>.</param>
-    /// <param name="abandon">Abandons the message (redelivered, delivery count + 1): <c>AbandonMessageAsync</c>.</param>
-    /// <param name="deadLetter">Dead-letters the message with a reason: <c>DeadLetterMessageAsync</c>.</param>
-    public ServiceBusDelivery(
-        IncomingMessage message,
-        ReadOnlyMemory<byte> body,
-        Func<CancellationToken, Task> complete,
-        Func<CancellationToken, Task> abandon,
-        Func<string, CancellationToken, Task> deadLetter)
-        : base(message, body)
+    private readonly CancellationTokenSource _revoked = new();
+
+    protected ServiceBusDelivery(ServiceBusReceivedMessage message, string entityPath, string fullyQualifiedNamespace)
+        : base(ServiceBusSemantics.Incoming(message, entityPath, fullyQualifiedNamespace), ServiceBusSemantics.Body(message))
     {
-        ArgumentNullException.ThrowIfNull(complete);
-        ArgumentNullException.ThrowIfNull(abandon);
-        ArgumentNullException.ThrowIfNull(deadLetter);
-        _complete = complete;
-        _abandon = abandon;
-        _deadLetter = deadLetter;
+        Received = message;
     }
 
-    /// <summary>Completes the message.</summary>
-    /// <param name="cancellationToken">Cancels the settlement.</param>
-    /// <returns>A task that completes when the broker was told.</returns>
-    public override ValueTask AckAsync(CancellationToken cancellationToken) => new(_complete(cancellationToken));
+    public ServiceBusReceivedMessage Received { get; }
 
-    /// <summary>Dead-letters the message, with <paramref name="reason"/> as its dead-letter reason.</summary>
-    /// <param name="reason">Why, for example the exception type of the last attempt.</param>
-    /// <param name="cancellationToken">Cancels the settlement.</param>
-    /// <returns>A task that completes when the broker was told.</returns>
-    public override ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken) => new(_deadLetter(reason, cancellationToken));
+    public override CancellationToken Revoked => _revoked.Token;
 
-    /// <summary>Abandons the message: the broker redelivers it with its delivery count increased.</summary>
-    /// <param name="cancellationToken">Cancels the settlement.</param>
-    /// <returns>A task that completes when the broker was told.</returns>
-    public override ValueTask RequeueAsync(CancellationToken cancellationToken) => new(_abandon(cancellationToken));
+    public override ValueTask AckAsync(CancellationToken cancellationToken) => new(CompleteCoreAsync(cancellationToken));
+
+    public override ValueTask RequeueAsync(CancellationToken cancellationToken) => new(AbandonCoreAsync(cancellationToken));
+
+    public override ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken) => DeadLetterAsync(reason, (Exception?)null, cancellationToken);
+
+    public override ValueTask DeadLetterAsync(string reason, Exception? exception, CancellationToken cancellationToken) =>
+        new(DeadLetterCoreAsync(reason, Describe(exception), cancellationToken));
+
+    /// <summary>The dead-letter description: the last failure's message, at most <see cref="MaxDescriptionLength"/> characters.</summary>
+    internal static string? Describe(Exception? exception)
+    {
+        if (exception is null)
+        {
+            return null;
+        }
+
+        var text = exception.Message;
+        return text.Length <= MaxDescriptionLength ? text : string.Concat(text.AsSpan(0, MaxDescriptionLength - 1), "…");
+    }
+
+    /// <summary>The processor reported the lock lost: cancel the handler; the message is not settled.</summary>
+    public Task OnLockLostAsync()
+    {
+        try
+        {
+            _revoked.Cancel();
+        }
+#pragma warning disable CA1031 // Raised by the SDK; nothing may escape into it (the delivery may be done already).
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public void Dispose() => _revoked.Dispose();
+
+    protected abstract Task CompleteCoreAsync(CancellationToken cancellationToken);
+
+    protected abstract Task AbandonCoreAsync(CancellationToken cancellationToken);
+
+    protected abstract Task DeadLetterCoreAsync(string reason, string? description, CancellationToken cancellationToken);
+
+    /// <summary>A message of a <see cref="ServiceBusProcessor"/>.</summary>
+    internal sealed class Processor(ProcessMessageEventArgs args)
+        : ServiceBusDelivery(args.Message, args.EntityPath, args.FullyQualifiedNamespace)
+    {
+        protected override Task CompleteCoreAsync(CancellationToken cancellationToken) => args.CompleteMessageAsync(Received, cancellationToken);
+
+        protected override Task AbandonCoreAsync(CancellationToken cancellationToken) => args.AbandonMessageAsync(Received, cancellationToken: cancellationToken);
+
+        protected override Task DeadLetterCoreAsync(string reason, string? description, CancellationToken cancellationToken) =>
+            args.DeadLetterMessageAsync(Received, reason, description, cancellationToken);
+    }
+
+    /// <summary>A message of a <see cref="ServiceBusSessionProcessor"/>.</summary>
+    internal sealed class Session(ProcessSessionMessageEventArgs args)
+        : ServiceBusDelivery(args.Message, args.EntityPath, args.FullyQualifiedNamespace)
+    {
+        protected override Task CompleteCoreAsync(CancellationToken cancellationToken) => args.CompleteMessageAsync(Received, cancellationToken);
+
+        protected override Task AbandonCoreAsync(CancellationToken cancellationToken) => args.AbandonMessageAsync(Received, cancellationToken: cancellationToken);
+
+        protected override Task DeadLetterCoreAsync(string reason, string? description, CancellationToken cancellationToken) =>
+            args.DeadLetterMessageAsync(Received, reason, description, cancellationToken);
+    }
 }

@@ -1,8 +1,8 @@
 namespace Messaging.Transports.ServiceBus;
 
 /// <summary>
-/// The producer side of Service Bus on plain dictionaries, so the Azure SDK code path is one line before
-/// <c>SendMessageAsync</c>. No Azure SDK dependency.
+/// The producer side of Service Bus on plain dictionaries, for code that sends through something other than a
+/// <c>ServiceBusSender</c> (the sender's own helpers, <c>SendMessageWithContextAsync</c> and friends, use the same rule).
 /// </summary>
 public static class ServiceBusPropagation
 {
@@ -45,11 +45,17 @@ public static class ServiceBusPropagation
         ArgumentNullException.ThrowIfNull(instrumentation);
         ArgumentNullException.ThrowIfNull(applicationProperties);
         var message = ServiceBusMessaging.CreateOutgoing(entityPath, messageId, correlationId, bodySize, fullyQualifiedNamespace);
+        return instrumentation.StartProducer(message, Prepare(applicationProperties));
+    }
+
+    /// <summary>Removes every trace property (any case, whatever the propagator) and returns the carrier to inject into.</summary>
+    internal static ServiceBusPropertiesCarrier Prepare(IDictionary<string, object> applicationProperties)
+    {
         foreach (var property in TraceProperties)
         {
             ServiceBusPropertiesCarrier.RemoveAllCases(applicationProperties, property);
         }
 
-        return instrumentation.StartProducer(message, new ServiceBusPropertiesCarrier(applicationProperties));
+        return new ServiceBusPropertiesCarrier(applicationProperties);
     }
 }

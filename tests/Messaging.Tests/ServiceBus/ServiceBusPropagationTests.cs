@@ -321,7 +321,9 @@ public sealed class ServiceBusPropagationTests : IDisposable
         Assert.Equal("process", consumer.GetTagItem("messaging.operation.type"));
         Assert.Equal("audit", consumer.GetTagItem("messaging.destination.subscription.name"));
         Assert.Equal("msg-7", consumer.GetTagItem("messaging.message.id"));
-        Assert.Equal(3, consumer.GetTagItem("messaging.message.delivery_count"));
+        Assert.Equal(3, consumer.GetTagItem("messaging.servicebus.message.delivery_count"));
+        Assert.Null(consumer.GetTagItem("messaging.message.delivery_count"));
+        Assert.Equal(enqueued.ToUnixTimeSeconds(), consumer.GetTagItem("messaging.servicebus.message.enqueued_time"));
         Assert.Equal("ns.servicebus.windows.net", consumer.GetTagItem("server.address"));
         Assert.Equal(producer.SpanId, consumer.ParentSpanId);
     }
