@@ -14,7 +14,7 @@ public static class Program
     private const string Usage = """
         Usage:
           dotnet run -c Release --project tests/Messaging.Benchmarks -- micro [BenchmarkDotNet args, e.g. --filter * --job short]
-          dotnet run -c Release --project tests/Messaging.Benchmarks -- e2e [--messages N] [--rounds R] [--concurrency 1,8] [--modes raw,traced,quiet[,otel,spans]]
+          dotnet run -c Release --project tests/Messaging.Benchmarks -- e2e [--messages N] [--rounds R] [--concurrency 1,8] [--modes raw,traced,quiet[,otel,spans,client,masstransit]]
                 [--in-flight 256] [--prefetch 200] [--body-size 256] [--warmup N] [--alloc-profile]
           dotnet run -c Release --project tests/Messaging.Benchmarks -- soak [--messages 100000] [--concurrency 16] [--prefetch 0] [--in-flight 256] [--body-size 256]
         The e2e and soak modes use RABBITMQ_URI when set, otherwise a throwaway local rabbitmq-server node.

@@ -19,6 +19,23 @@ public readonly record struct TraceKey(ulong High, ulong Low)
     public static TraceKey FromTraceparent(string? traceparent) =>
         traceparent is null || traceparent.Length < 35 ? default : FromHex(traceparent.AsSpan(3, 32));
 
+    /// <summary>The trace id of a version-00 <c>traceparent</c> value in UTF-8, or empty when it is not one.</summary>
+    public static TraceKey FromTraceparent(ReadOnlySpan<byte> traceparent)
+    {
+        if (traceparent.Length < 35)
+        {
+            return default;
+        }
+
+        Span<char> hex = stackalloc char[32];
+        for (var i = 0; i < hex.Length; i++)
+        {
+            hex[i] = (char)traceparent[3 + i];
+        }
+
+        return FromHex(hex);
+    }
+
     private static TraceKey FromHex(ReadOnlySpan<char> hex)
     {
         Span<byte> bytes = stackalloc byte[16];

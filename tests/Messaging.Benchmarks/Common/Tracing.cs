@@ -12,11 +12,15 @@ public static class Tracing
 
     public static readonly ActivitySource BenchSource = new(BenchSourceName);
 
-    /// <summary>An SDK tracer provider listening to the library's source and the harness's own, with a no-op processor.</summary>
-    public static TracerProvider CreateProvider(NoopProcessor? processor = null) =>
+    /// <summary>
+    /// An SDK tracer provider listening to the library's source, the harness's own and <paramref name="peerSources"/>
+    /// (a peer's own instrumentation), with a no-op processor.
+    /// </summary>
+    public static TracerProvider CreateProvider(NoopProcessor? processor = null, params string[] peerSources) =>
         Sdk.CreateTracerProviderBuilder()
             .AddMessagingInstrumentation()
             .AddSource(BenchSourceName)
+            .AddSource(peerSources)
             .SetSampler(new AlwaysOnSampler())
             .AddProcessor(processor ?? new NoopProcessor())
             .Build()!;

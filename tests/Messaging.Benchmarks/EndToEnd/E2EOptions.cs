@@ -60,7 +60,7 @@ public sealed record E2EOptions
         {
             if (!Enum.TryParse<Mode>(part, ignoreCase: true, out var mode) || !Enum.IsDefined(mode))
             {
-                throw new UsageException($"--modes takes raw, traced, quiet, otel and spans, not '{part}'.");
+                throw new UsageException($"--modes takes raw, traced, quiet, otel, spans, client and masstransit, not '{part}'.");
             }
 
             if (!modes.Contains(mode))

@@ -132,21 +132,33 @@ internal static class EndToEndRunner
         TracerProvider? provider = null;
         IHost? host = null;
         RawConsumer? raw = null;
+        MassTransitPeer? massTransit = null;
+        ClientInstrumentation? client = null;
         try
         {
-            if (mode is Mode.Traced or Mode.Otel or Mode.Spans)
+            if (mode is Mode.Traced or Mode.Otel or Mode.Spans or Mode.Client or Mode.MassTransit)
             {
                 processor = new NoopProcessor();
-                provider = Tracing.CreateProvider(processor);
+                provider = mode switch
+                {
+                    Mode.Client => Tracing.CreateProvider(processor, ClientInstrumentation.SourceNames),
+                    Mode.MassTransit => Tracing.CreateProvider(processor, MassTransitPeer.SourceName),
+                    _ => Tracing.CreateProvider(processor),
+                };
+                client = mode == Mode.Client ? ClientInstrumentation.Configure() : null;
             }
             else if (ListenerProbe.HasListeners())
             {
                 throw new InvalidOperationException($"Something listens to '{MessagingTelemetry.ActivitySourceName}' in {mode} mode.");
             }
 
-            if (mode is Mode.Raw or Mode.Otel or Mode.Spans)
+            if (mode is Mode.Raw or Mode.Otel or Mode.Spans or Mode.Client)
             {
                 raw = await RawConsumer.StartAsync(uri, queue, concurrency, options.Prefetch, state, mode).ConfigureAwait(false);
+            }
+            else if (mode == Mode.MassTransit)
+            {
+                massTransit = await MassTransitPeer.StartAsync(uri, queue, concurrency, options.Prefetch, state).ConfigureAwait(false);
             }
             else
             {
@@ -159,7 +171,7 @@ internal static class EndToEndRunner
                 publisherConfirmationTrackingEnabled: true,
                 outstandingPublisherConfirmationsRateLimiter: null)).ConfigureAwait(false);
             await using var disposeChannel = channel.ConfigureAwait(false);
-            using var publisher = new Publisher(channel, mode, queue, ids, body, options.InFlight, state);
+            using var publisher = new Publisher(channel, mode, queue, ids, body, options.InFlight, state, massTransit);
 
             GC.Collect();
             GC.WaitForPendingFinalizers();
@@ -182,7 +194,7 @@ internal static class EndToEndRunner
 
             var seconds = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
             var lost = messages - state.Distinct;
-            var mismatches = mode is Mode.Traced or Mode.Otel ? state.CountTraceMismatches() : 0;
+            var mismatches = mode is Mode.Traced or Mode.Otel or Mode.Client or Mode.MassTransit ? state.CountTraceMismatches() : 0;
             var result = new TrialResult(
                 mode, concurrency, round, messages, seconds, messages / seconds, (double)allocated / messages, cpu.TotalMicroseconds / messages, gc.Pause.TotalMicroseconds / messages, peak, lost, mismatches);
             var traced = state.CountTraced();
@@ -234,6 +246,13 @@ internal static class EndToEndRunner
                 await raw.DisposeAsync().ConfigureAwait(false);
             }
 
+            if (massTransit is not null)
+            {
+                await massTransit.DisposeAsync().ConfigureAwait(false);
+                await admin.ExchangeDeleteAsync(queue).ConfigureAwait(false); // the receive endpoint's exchange
+            }
+
+            client?.Dispose();
             provider?.Dispose();
             await admin.QueueDeleteAsync(queue).ConfigureAwait(false);
             await admin.QueueDeleteAsync(queue + ".dead-letter").ConfigureAwait(false);
@@ -306,8 +325,8 @@ internal static class EndToEndRunner
         table.AppendLine();
         table.AppendLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"| mode | concurrency | msgs/s (median of {options.Rounds}) | rounds (msgs/s) | vs raw | paired vs raw (median) | allocated B/msg (median) | client CPU us/msg (median) | GC pause us/msg (median) | peak working set MiB (max) |"));
-        table.AppendLine("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+            $"| mode | concurrency | allocated B/msg (median) | over raw | client CPU us/msg (median) | over raw | msgs/s (median of {options.Rounds}) | spread (max-min)/median | rounds (msgs/s) | vs raw | paired vs raw (median) | GC pause us/msg (median) | peak working set MiB (max) |"));
+        table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
         double tracedOverRaw = double.MaxValue, quietOverRaw = double.MaxValue;
         foreach (var concurrency in options.Concurrency)
         {
@@ -326,11 +345,15 @@ internal static class EndToEndRunner
                     quietOverRaw = Math.Min(quietOverRaw, ratio);
                 }
 
+                var allocated = Median(results, mode, concurrency, r => r.AllocatedPerMessage);
+                var cpu = Median(results, mode, concurrency, r => r.CpuPerMessage);
+                var spread = (trials.Max(t => t.Throughput) - trials.Min(t => t.Throughput)) / median;
                 table.AppendLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {Name(mode)} | {concurrency} | {median:N0} | {string.Join(" / ", trials.Select(t => t.Throughput.ToString("N0", CultureInfo.InvariantCulture)))} | "
-                    + $"{ratio:0.000} | {PairedRatio(results, mode, concurrency):0.000} | {Median(results, mode, concurrency, r => r.AllocatedPerMessage):N0} | "
-                    + $"{Median(results, mode, concurrency, r => r.CpuPerMessage):0.0} | {Median(results, mode, concurrency, r => r.GcPausePerMessage):0.00} | "
+                    $"| {Name(mode)} | {concurrency} | {allocated:N0} | {Signed(allocated - Median(results, Mode.Raw, concurrency, r => r.AllocatedPerMessage), "N0")} | "
+                    + $"{cpu:0.0} | {Signed(cpu - Median(results, Mode.Raw, concurrency, r => r.CpuPerMessage), "0.0")} | {median:N0} | {spread:0%} | "
+                    + $"{string.Join(" / ", trials.Select(t => t.Throughput.ToString("N0", CultureInfo.InvariantCulture)))} | "
+                    + $"{ratio:0.000} | {PairedRatio(results, mode, concurrency):0.000} | {Median(results, mode, concurrency, r => r.GcPausePerMessage):0.00} | "
                     + $"{trials.Max(t => t.PeakWorkingSet) / 1048576.0:0.0} |"));
             }
         }
@@ -341,8 +364,55 @@ internal static class EndToEndRunner
         }
 
         Console.Write(table.ToString());
+        PrintTargets(results, options);
         return (tracedOverRaw, quietOverRaw);
     }
+
+    /// <summary>
+    /// The acceptance targets against the peers, per concurrency, from the medians of this run; a target whose modes
+    /// were not run is left out. Informational: the exit status depends on correctness only.
+    /// </summary>
+    private static void PrintTargets(List<TrialResult> results, E2EOptions options)
+    {
+        bool Has(Mode mode) => options.Modes.Contains(mode);
+        var lines = new StringBuilder();
+        foreach (var concurrency in options.Concurrency)
+        {
+            double Over(Mode mode, Func<TrialResult, double> selector) =>
+                Median(results, mode, concurrency, selector) - Median(results, Mode.Raw, concurrency, selector);
+            double Throughput(Mode mode) => Median(results, mode, concurrency, r => r.Throughput);
+            double Alloc(TrialResult r) => r.AllocatedPerMessage;
+            double Cpu(TrialResult r) => r.CpuPerMessage;
+            void Target(string text, bool met) => lines.AppendLine(CultureInfo.InvariantCulture, $"# target c={concurrency}: {text}: {(met ? "met" : "NOT met")}");
+
+            if (Has(Mode.Raw) && Has(Mode.Traced) && Has(Mode.Otel))
+            {
+                Target(string.Create(CultureInfo.InvariantCulture, $"traced alloc over raw {Over(Mode.Traced, Alloc):N0} B <= otel's {Over(Mode.Otel, Alloc):N0} B"), Over(Mode.Traced, Alloc) <= Over(Mode.Otel, Alloc));
+                Target(string.Create(CultureInfo.InvariantCulture, $"traced CPU over raw {Over(Mode.Traced, Cpu):+0.0;-0.0} us <= otel's {Over(Mode.Otel, Cpu):+0.0;-0.0} us + 1 us"), Over(Mode.Traced, Cpu) <= Over(Mode.Otel, Cpu) + 1);
+            }
+
+            if (Has(Mode.Raw) && Has(Mode.Traced) && Has(Mode.Client))
+            {
+                Target(string.Create(CultureInfo.InvariantCulture, $"traced alloc over raw {Over(Mode.Traced, Alloc):N0} B <= 0.6 x client's {Over(Mode.Client, Alloc):N0} B = {0.6 * Over(Mode.Client, Alloc):N0} B"), Over(Mode.Traced, Alloc) <= 0.6 * Over(Mode.Client, Alloc));
+                Target(string.Create(CultureInfo.InvariantCulture, $"traced throughput {Throughput(Mode.Traced):N0} >= client's {Throughput(Mode.Client):N0} msg/s"), Throughput(Mode.Traced) >= Throughput(Mode.Client));
+            }
+
+            if (Has(Mode.Raw) && Has(Mode.Quiet))
+            {
+                Target(string.Create(CultureInfo.InvariantCulture, $"quiet alloc over raw {Over(Mode.Quiet, Alloc):N0} B <= 400 B"), Over(Mode.Quiet, Alloc) <= 400);
+            }
+
+            if (Has(Mode.Traced) && Has(Mode.MassTransit))
+            {
+                Target(string.Create(CultureInfo.InvariantCulture, $"traced throughput {Throughput(Mode.Traced):N0} >= 2 x masstransit's {Throughput(Mode.MassTransit):N0} msg/s"), Throughput(Mode.Traced) >= 2 * Throughput(Mode.MassTransit));
+            }
+        }
+
+        Console.Write(lines.ToString());
+    }
+
+    private static string Signed(double value, string format) =>
+        (value >= 0 ? "+" : "\u2212") + Math.Abs(value).ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>Median over rounds of (this mode's throughput / raw's throughput in the same round): cancels slow drift.</summary>
     private static double PairedRatio(List<TrialResult> results, Mode mode, int concurrency)

@@ -15,12 +15,13 @@ namespace Messaging.Benchmarks.EndToEnd;
 /// </summary>
 internal static class HandTracing
 {
-    private static readonly TextMapPropagator Propagator =
+    /// <summary>OpenTelemetry.Api's W3C trace context and baggage propagators (also what the client peer is given).</summary>
+    internal static readonly TextMapPropagator Propagator =
         new CompositeTextMapPropagator(new TextMapPropagator[] { new TraceContextPropagator(), new BaggagePropagator() });
 
-    private static readonly Action<IDictionary<string, object?>, string, string> Setter = static (headers, name, value) => headers[name] = value;
+    internal static readonly Action<IDictionary<string, object?>, string, string> Setter = static (headers, name, value) => headers[name] = value;
 
-    private static readonly Func<IDictionary<string, object?>?, string, IEnumerable<string>?> Getter = static (headers, name) =>
+    internal static readonly Func<IDictionary<string, object?>?, string, IEnumerable<string>?> Getter = static (headers, name) =>
         headers is not null && headers.TryGetValue(name, out var value)
             ? value switch
             {

@@ -26,4 +26,19 @@ public enum Mode
     /// writes the instrumentation; the consumer span is a new root, so trace continuity is not checked.
     /// </summary>
     Spans,
+
+    /// <summary>
+    /// Peer, opt-in (<c>--modes raw,traced,client</c>): raw's publisher and consumer with RabbitMQ.Client's own
+    /// instrumentation (activity sources <c>RabbitMQ.Client.Publisher</c> and <c>RabbitMQ.Client.Subscriber</c>) recorded
+    /// by an SDK tracer provider (AlwaysOn, no-op processor), its context injector and extractor set through
+    /// <c>RabbitMQActivitySource</c> to OpenTelemetry's W3C trace context and baggage propagators for the trial.
+    /// </summary>
+    Client,
+
+    /// <summary>
+    /// Peer, opt-in (<c>--modes raw,traced,masstransit</c>): a MassTransit bus on the same broker sending the same
+    /// number of messages with the same body to a receive endpoint on the trial's queue (same prefetch, concurrent
+    /// message limit = concurrency), its <c>MassTransit</c> activity source recorded by an SDK tracer provider.
+    /// </summary>
+    MassTransit,
 }

@@ -5,10 +5,11 @@ namespace Messaging.Benchmarks.EndToEnd;
 /// <summary>
 /// The publisher, identical in every mode but for the one call that sends: up to <c>inFlight</c> publishes await
 /// their broker confirm at once (a <see cref="SemaphoreSlim"/> window), on one channel with confirm tracking and no
-/// client-side rate limiter. Raw calls <c>BasicPublishAsync</c> (otel and spans: the same, instrumented by hand); traced and quiet call the library's
+/// client-side rate limiter. Raw calls <c>BasicPublishAsync</c> (otel and spans: the same, instrumented by hand; client: the same, instrumented by
+/// RabbitMQ.Client itself; masstransit sends through the bus instead); traced and quiet call the library's
 /// <c>PublishWithContextAsync</c>. Every message gets fresh properties with its id (its index) and transient delivery.
 /// </summary>
-internal sealed class Publisher(IChannel channel, Mode mode, string queue, string[] ids, ReadOnlyMemory<byte> body, int inFlight, TrialState state) : IDisposable
+internal sealed class Publisher(IChannel channel, Mode mode, string queue, string[] ids, ReadOnlyMemory<byte> body, int inFlight, TrialState state, MassTransitPeer? massTransit = null) : IDisposable
 {
     private readonly SemaphoreSlim _window = new(inFlight, inFlight);
     private readonly string _sendName = "send " + queue;
@@ -44,6 +45,15 @@ internal sealed class Publisher(IChannel channel, Mode mode, string queue, strin
             else if (mode == Mode.Spans)
             {
                 await HandTracing.PublishInBareSpanAsync(channel, queue, _sendName, properties, body).ConfigureAwait(false);
+            }
+            else if (mode == Mode.Client)
+            {
+                // As raw; RabbitMQ.Client's injector (ClientInstrumentation) records the producer's trace.
+                await channel.BasicPublishAsync(string.Empty, queue, mandatory: false, properties, body).ConfigureAwait(false);
+            }
+            else if (mode == Mode.MassTransit)
+            {
+                state.Published(index, await massTransit!.SendAsync(index, body).ConfigureAwait(false));
             }
             else if (mode == Mode.Otel)
             {

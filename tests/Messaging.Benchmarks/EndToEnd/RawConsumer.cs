@@ -50,6 +50,10 @@ internal sealed class RawConsumer : IAsyncDisposable
             var processName = "process " + queue;
             consumer.ReceivedAsync += (_, delivery) => HandTracing.ConsumeInBareSpanAsync(processName, () => HandleAsync(channel, delivery, state));
         }
+        else if (mode == Mode.Client)
+        {
+            consumer.ReceivedAsync += (_, delivery) => HandleUnderClientSpanAsync(channel, delivery, state);
+        }
         else
         {
             consumer.ReceivedAsync += (_, delivery) => HandleAsync(channel, delivery, state);
@@ -64,6 +68,19 @@ internal sealed class RawConsumer : IAsyncDisposable
         // The same (trivial) work as the worker's handler: "deserialise" the body and record the message.
         _ = RawBytesSerializer.Instance.Deserialize<ReadOnlyMemory<byte>>(delivery.Body);
         state.Consumed(delivery.BasicProperties.MessageId, Activity.Current?.TraceId ?? default);
+        await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Client mode: the same work as <see cref="HandleAsync"/>, recording the trace RabbitMQ.Client's <c>deliver</c> span
+    /// continues and the context the message arrived with (what RabbitMQ.Client's publisher span injected).
+    /// </summary>
+    private static async Task HandleUnderClientSpanAsync(IChannel channel, BasicDeliverEventArgs delivery, TrialState state)
+    {
+        _ = RawBytesSerializer.Instance.Deserialize<ReadOnlyMemory<byte>>(delivery.Body);
+        var properties = delivery.BasicProperties;
+        state.PublishedAsReceived(properties.MessageId, properties.Headers is { } headers && headers.TryGetValue("traceparent", out var value) ? value : null);
+        state.Consumed(properties.MessageId, ClientInstrumentation.ContinuedTrace(Activity.Current));
         await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false).ConfigureAwait(false);
     }
 

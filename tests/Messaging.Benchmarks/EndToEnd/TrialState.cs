@@ -51,7 +51,18 @@ public sealed class TrialState
     /// <summary>Called by the consumer for each handled message.</summary>
     public void Consumed(string? messageId, ActivityTraceId consumerTraceId)
     {
-        if (!int.TryParse(messageId, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || (uint)index >= (uint)_counts.Length)
+        if (!int.TryParse(messageId, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+        {
+            index = -1;
+        }
+
+        Consumed(index, consumerTraceId);
+    }
+
+    /// <summary>Called by a consumer that carries the message index itself (MassTransit: in the message).</summary>
+    public void Consumed(int index, ActivityTraceId consumerTraceId)
+    {
+        if ((uint)index >= (uint)_counts.Length)
         {
             Interlocked.Increment(ref _unknown);
             return;
@@ -73,6 +84,23 @@ public sealed class TrialState
 
     /// <summary>Called by the traced publisher after the send: the traceparent it injected.</summary>
     public void Published(int index, string? traceparent) => _producerTrace[index] = TraceKey.FromTraceparent(traceparent);
+
+    /// <summary>
+    /// Called by a consumer for a publisher that cannot see what it injected (RabbitMQ.Client injects into a copy of
+    /// the caller's properties): the <c>traceparent</c> the message arrived with, as the UTF-8 bytes RabbitMQ.Client delivers.
+    /// </summary>
+    public void PublishedAsReceived(string? messageId, object? traceparent)
+    {
+        if (int.TryParse(messageId, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && (uint)index < (uint)_producerTrace.Length)
+        {
+            _producerTrace[index] = traceparent switch
+            {
+                byte[] bytes => TraceKey.FromTraceparent(bytes),
+                string text => TraceKey.FromTraceparent(text),
+                _ => default,
+            };
+        }
+    }
 
     public void PublishFailed(Exception exception)
     {

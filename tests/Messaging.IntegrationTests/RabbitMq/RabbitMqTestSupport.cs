@@ -15,9 +15,10 @@ public sealed class RabbitOrderWorker(RabbitMqWorkerContext context, Probe probe
 
 public static class RabbitHosts
 {
-    public static IHost Build(BrokerFixture fixture, Probe probe, Action<RabbitMqConsumerOptions> configure)
+    public static IHost Build(BrokerFixture fixture, Probe probe, Action<RabbitMqConsumerOptions> configure, Action<MessagingOptions>? messaging = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddMessaging(messaging);
         builder.Services.AddSingleton(probe);
         builder.Services.AddScoped<ScopedMarker>();
         builder.Services.AddRabbitMqConnection(o => o.Uri = fixture.Broker.Uri);
