@@ -8,6 +8,8 @@ SampleHosting.UseUtf8Console();
 var transport = SampleCommandLine.Transport(SampleCommandLine.InMemory);
 var uri = SampleCommandLine.Uri();
 var queue = SampleCommandLine.Queue();
+var queueType = SampleCommandLine.QueueType(
+    "The type of queue the worker declares: classic, or quorum (replicated across a cluster; dead-lettering through the broker).");
 var count = new Option<int>("--count")
 {
     Description = "Exit (code 0) after handling this many messages. Default: run until stopped (Ctrl+C); "
@@ -31,6 +33,7 @@ var root = new RootCommand(
     transport,
     uri,
     queue,
+    queueType,
     count,
     baggage,
     parenting,
@@ -72,6 +75,7 @@ root.SetAction((parseResult, cancellationToken) =>
         parseResult.GetValue(transport)!,
         amqpUris,
         parseResult.GetValue(queue)!,
+        parseResult.GetValue(queueType) == SampleCommandLine.Quorum,
         countValue,
         baggageItems.Length > 0 ? members : ConsumerSettings.DefaultDemoBaggage,
         BaggageGiven: baggageItems.Length > 0,

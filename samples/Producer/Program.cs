@@ -7,6 +7,9 @@ SampleHosting.UseUtf8Console();
 var transport = SampleCommandLine.Transport(SampleCommandLine.RabbitMq);
 var uri = SampleCommandLine.Uri();
 var queue = SampleCommandLine.Queue();
+var queueType = SampleCommandLine.QueueType(
+    "classic: the producer declares the queue (durable, no arguments). quorum: it declares nothing; start the Consumer "
+    + "with --queue-type quorum first, which declares the quorum queue with its dead-letter arguments.");
 var count = new Option<int>("--count")
 {
     Description = "How many messages to publish, each under its own new trace.",
@@ -21,6 +24,7 @@ var root = new RootCommand("Messaging sample producer: publishes orders with tra
     transport,
     uri,
     queue,
+    queueType,
     count,
     baggage,
     json,
@@ -59,6 +63,7 @@ root.SetAction((parseResult, cancellationToken) =>
         parseResult.GetValue(transport)!,
         amqpUris,
         parseResult.GetValue(queue)!,
+        parseResult.GetValue(queueType) == SampleCommandLine.Quorum,
         parseResult.GetValue(count),
         members,
         parseResult.GetValue(json));
