@@ -10,7 +10,10 @@
 #   4. RabbitMQ: Producer then Consumer, Consumer then Producer, --parenting link, OTEL_PROPAGATORS=b3,baggage, and two
 #      --uri whose first node is down —
 #      every consumer line has its producer line's traceId, parentSpanId = the producer's spanId (or, with link, a new
-#      trace), one link to the producer context in both modes, and exactly the baggage sent.
+#      trace), one link to the producer context in both modes, and exactly the baggage sent;
+#   5. with RABBITMQ_CLUSTER_URIS and RABBITMQ_CLUSTER_NODENAMES (set by .ci/with-rabbitmq-node --nodes 3): Consumer and
+#      Producer with --uri per node and --queue-type quorum, the node of the queue's leader stopped mid-stream — nothing
+#      lost, duplicates reported, every consumer line in its producer's trace. VERIFY_REQUIRE_CLUSTER=1 makes it required.
 #
 # Environment: CONFIGURATION (Debug), SKIP_BUILD=1 (use existing binaries), RUN_TIMEOUT seconds per run (120),
 # VERIFY_SKIP_RABBITMQ=1 (in-memory checks only). Needs bash, coreutils `timeout`, python3 and the .NET SDK.
@@ -49,9 +52,9 @@ show() { # show FILE...: dump files after a failure
 producer() { timeout "$RUN_TIMEOUT" dotnet run --no-build -c "$CONFIGURATION" --project "$ROOT/samples/Producer" -- "$@"; }
 consumer() { timeout "$RUN_TIMEOUT" dotnet run --no-build -c "$CONFIGURATION" --project "$ROOT/samples/Consumer" -- "$@"; }
 
-# check_json MODE COUNT BAGGAGE_JSON [--expect-header H] [--absent-header H] FILE...
+# check_json MODE COUNT BAGGAGE_JSON [--expect-header H] [--absent-header H] [--at-least-once] FILE...
 # MODE: child | link. Every line of every FILE must be one JSON object; producer and consumer lines are paired by
-# messageId.
+# messageId. --at-least-once: a message may be consumed more than once (failover), but none may be missing.
 check_json() {
     python3 - "$@" <<'PY'
 import json, re, sys
@@ -59,12 +62,15 @@ import json, re, sys
 args = sys.argv[1:]
 mode, count, baggage = args[0], int(args[1]), json.loads(args[2])
 expect_headers, absent_headers, files = [], [], []
+at_least_once = False
 i = 3
 while i < len(args):
     if args[i] == "--expect-header":
         expect_headers.append(args[i + 1]); i += 2
     elif args[i] == "--absent-header":
         absent_headers.append(args[i + 1]); i += 2
+    elif args[i] == "--at-least-once":
+        at_least_once = True; i += 1
     else:
         files.append(args[i]); i += 1
 
@@ -89,7 +95,7 @@ producers = {p["messageId"]: p for p in lines if p["role"] == "producer"}
 consumers = [c for c in lines if c["role"] == "consumer"]
 if len(producers) != count:
     errors.append(f"expected {count} producer lines with distinct message ids, got {len(producers)}")
-if len(consumers) != count:
+if len(consumers) != count and not (at_least_once and len(consumers) > count):
     errors.append(f"expected {count} consumer lines, got {len(consumers)}")
 if len({p["traceId"] for p in producers.values()}) != len(producers):
     errors.append("producer messages must each start their own trace")
@@ -109,7 +115,7 @@ for c in consumers:
     if p is None:
         errors.append(f"consumer message {mid!r} has no producer line")
         continue
-    if mid in seen:
+    if mid in seen and not at_least_once:
         errors.append(f"message {mid} consumed twice")
     seen.add(mid)
     if not trace_id.match(c.get("traceId") or "") or not span_id.match(c.get("spanId") or ""):
@@ -142,6 +148,11 @@ for c in consumers:
 
 for e in errors:
     print("  " + e, file=sys.stderr)
+missing = set(producers) - seen
+if missing:
+    errors.append(f"{len(missing)} message(s) never consumed, e.g. {sorted(missing)[:3]}")
+if at_least_once:
+    print(f"  at least once: {len(seen)} distinct of {len(producers)}, lost {len(missing)}, duplicates {len(consumers) - len(seen)}")
 print(f"  {len(producers)} producer / {len(consumers)} consumer lines, mode {mode}, baggage {json.dumps(baggage, ensure_ascii=False)}: "
       + ("OK" if not errors else f"{len(errors)} problem(s)"))
 sys.exit(1 if errors else 0)
@@ -273,6 +284,63 @@ rabbit_check consumer-first child consumer-first
 rabbit_check link link producer-first
 rabbit_check b3 child producer-first OTEL_PROPAGATORS=b3,baggage
 rabbit_check endpoints child producer-first
+
+# cluster_check: a quorum queue on a 3-node cluster, the node hosting its leader stopped while the samples run.
+cluster_check() {
+    local queue="$RUN_ID-cluster" n=600
+    local p="$WORK/cluster-producer.jsonl" c="$WORK/cluster-consumer.jsonl"
+    local uris=() nodes=()
+    IFS=, read -r -a nodes <<<"$RABBITMQ_CLUSTER_NODENAMES"
+    for u in ${RABBITMQ_CLUSTER_URIS//,/ }; do uris+=(--uri "$u"); done
+    step "RabbitMQ cluster: quorum queue $queue, leader node stopped mid-stream (${#nodes[@]} nodes)"
+    local ctl
+    ctl="$(command -v rabbitmqctl || echo /usr/sbin/rabbitmqctl)"
+    consumer --transport rabbitmq "${uris[@]}" --queue "$queue" --queue-type quorum --count "$n" --json >"$c" 2>"$c.err" &
+    local cpid=$!
+    PIDS+=("$cpid")
+    local waited=0 ok=1
+    until grep -qi 'subscribed' "$c.err" 2>/dev/null; do
+        if ! kill -0 "$cpid" 2>/dev/null || ((waited >= 600)); then fail "cluster: consumer did not subscribe"; show "$c.err"; return; fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    producer "${uris[@]}" --queue "$queue" --queue-type quorum --count "$n" --baggage "tenant.id=acme corp+1" --json >"$p" 2>"$p.err" &
+    local ppid=$!
+    PIDS+=("$ppid")
+    # Mid-stream: once the consumer handled a sixth of the messages (polling the output of a running process, bounded).
+    waited=0
+    until (($(wc -l <"$c") >= n / 6)); do
+        if ! kill -0 "$cpid" 2>/dev/null || ((waited >= 1200)); then fail "cluster: the consumer did not get going"; ok=0; break; fi
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    local leader=""
+    if ((ok)); then
+        leader="$("$ctl" -n "${nodes[0]}" --quiet list_queues --no-table-headers name leader | awk -v q="$queue" '$1 == q { print $2 }')"
+        if [[ -z "$leader" ]]; then
+            fail "cluster: no leader listed for $queue"; ok=0
+        else
+            "$ctl" -n "$leader" stop_app >/dev/null && echo "stopped the leader's node $leader after $(wc -l <"$c") consumer lines"
+        fi
+    fi
+    wait "$ppid" || { fail "cluster: producer exited $?"; ok=0; }
+    wait "$cpid" || { fail "cluster: consumer exited $?"; ok=0; }
+    [[ -n "$leader" ]] && "$ctl" -n "$leader" start_app >/dev/null
+    if ((ok)) && check_json child "$n" "$RABBIT_BAGGAGE" --at-least-once "$p" "$c"; then
+        pass "cluster: nothing lost across the leader's node stopping, every consumer line continues its producer line"
+    else
+        fail "cluster"
+        show "$p" "$c" "$p.err" "$c.err"
+    fi
+}
+
+if [[ -n "${RABBITMQ_CLUSTER_URIS:-}" && -n "${RABBITMQ_CLUSTER_NODENAMES:-}" ]]; then
+    cluster_check
+elif [[ "${VERIFY_REQUIRE_CLUSTER:-}" == "1" ]]; then
+    fail "VERIFY_REQUIRE_CLUSTER=1 but RABBITMQ_CLUSTER_URIS and RABBITMQ_CLUSTER_NODENAMES are not set"
+else
+    step "RabbitMQ cluster check skipped (no RABBITMQ_CLUSTER_URIS / RABBITMQ_CLUSTER_NODENAMES; .ci/with-rabbitmq-node --nodes 3 sets them)"
+fi
 
 echo
 if ((FAILED)); then

@@ -10,6 +10,7 @@ internal sealed record ConsumerSettings(
     string Transport,
     IReadOnlyList<Uri> Uris,
     string Queue,
+    bool Quorum,
     int? Count,
     IReadOnlyDictionary<string, string> Baggage,
     bool BaggageGiven,
@@ -103,6 +104,11 @@ internal static partial class ConsumerApp
             new($"{SampleConfiguration.Worker}:Queue", settings.Queue),
             new($"{SampleConfiguration.Worker}:Parenting", settings.Parenting.ToString()),
         };
+        if (settings.Quorum)
+        {
+            flags.Add(new($"{SampleConfiguration.Worker}:QueueType", "Quorum"));
+        }
+
         if (settings.Count is not null)
         {
             // Exiting after N: fetch one at a time, so at most one message beyond N is ever delivered (and it goes back

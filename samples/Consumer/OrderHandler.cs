@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -9,12 +10,17 @@ namespace Messaging.Samples.Consumer;
 /// <param name="limit">How many to handle before exiting, or <see langword="null"/> to run until stopped.</param>
 internal sealed class ConsumerRun(int? limit)
 {
+    private readonly ConcurrentDictionary<string, byte> _seen = new(StringComparer.Ordinal);
     private int _received;
 
     public int? Limit { get; } = limit;
 
-    /// <summary>Returns this message's number (1, 2, …).</summary>
-    public int Next() => Interlocked.Increment(ref _received);
+    /// <summary>
+    /// Returns this message's number (1, 2, …), or 0 for a message id handled before: delivery is at least once (a
+    /// redelivery after a node failure, a publish retried after a lost confirm), and a duplicate counts once.
+    /// </summary>
+    public int Next(string? messageId) =>
+        messageId is not null && !_seen.TryAdd(messageId, 0) ? 0 : Interlocked.Increment(ref _received);
 }
 
 /// <summary>
@@ -25,7 +31,7 @@ internal sealed partial class OrderHandler(ConsumerRun run, JsonLines json, IHos
 {
     public async Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken)
     {
-        var number = run.Next();
+        var number = run.Next(message.MessageId);
         if (number > run.Limit)
         {
             // Delivered after --count was reached, while the worker stops: leave it unhandled. When the shutdown

@@ -11,6 +11,8 @@ var queue = SampleCommandLine.Queue();
 var connectionString = ServiceBusSettings.ConnectionStringOption();
 var topic = ServiceBusSettings.TopicOption();
 var subscription = ServiceBusSettings.SubscriptionOption();
+var queueType = SampleCommandLine.QueueType(
+    "The type of queue the worker declares: classic, or quorum (replicated across a cluster; dead-lettering through the broker).");
 var count = new Option<int>("--count")
 {
     Description = "Exit (code 0) after handling this many messages. Default: run until stopped (Ctrl+C); "
@@ -37,6 +39,7 @@ var root = new RootCommand(
     connectionString,
     topic,
     subscription,
+    queueType,
     count,
     baggage,
     parenting,
@@ -85,6 +88,7 @@ root.SetAction((parseResult, cancellationToken) =>
         parseResult.GetValue(transport)!,
         amqpUris,
         parseResult.GetValue(queue)!,
+        parseResult.GetValue(queueType) == SampleCommandLine.Quorum,
         countValue,
         baggageItems.Length > 0 ? members : ConsumerSettings.DefaultDemoBaggage,
         BaggageGiven: baggageItems.Length > 0,

@@ -10,6 +10,7 @@ internal sealed record ProducerSettings(
     string Transport,
     IReadOnlyList<Uri> Uris,
     string Queue,
+    bool Quorum,
     int Count,
     IReadOnlyDictionary<string, string> Baggage,
     bool Json);
@@ -28,8 +29,8 @@ internal static class ProducerApp
         builder.Services.AddSingleton<RunResult>();
 
         // What an application copies: the engine (formats follow OTEL_PROPAGATORS, W3C by default), the connection
-        // and the publisher, each from its configuration section. The publisher declares the queue, so messages sent
-        // before any consumer started are kept.
+        // and the publisher, each from its configuration section. The publisher declares a classic queue, so messages
+        // sent before any consumer started are kept; a quorum queue is the consumer's to declare (with its arguments).
         builder.Services.AddMessaging(builder.Configuration.GetSection(SampleConfiguration.Messaging));
         if (settings.Transport == SampleCommandLine.InMemory)
         {
@@ -42,7 +43,13 @@ internal static class ProducerApp
         else
         {
             builder.Services.AddRabbitMqConnection(builder.Configuration.GetSection(SampleConfiguration.RabbitMq));
-            builder.Services.AddRabbitMqPublisher(builder.Configuration.GetSection(SampleConfiguration.Publisher), o => o.DeclareQueues.Add(settings.Queue));
+            builder.Services.AddRabbitMqPublisher(builder.Configuration.GetSection(SampleConfiguration.Publisher), o =>
+            {
+                if (!settings.Quorum)
+                {
+                    o.DeclareQueues.Add(settings.Queue);
+                }
+            });
         }
 
         builder.Services.AddHostedService<ProducerService>();

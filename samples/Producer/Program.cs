@@ -9,6 +9,9 @@ var uri = SampleCommandLine.Uri();
 var queue = SampleCommandLine.Queue();
 var connectionString = ServiceBusSettings.ConnectionStringOption();
 var topic = ServiceBusSettings.TopicOption();
+var queueType = SampleCommandLine.QueueType(
+    "classic: the producer declares the queue (durable, no arguments). quorum: it declares nothing; start the Consumer "
+    + "with --queue-type quorum first, which declares the quorum queue with its dead-letter arguments.");
 var count = new Option<int>("--count")
 {
     Description = "How many messages to publish, each under its own new trace.",
@@ -25,6 +28,7 @@ var root = new RootCommand("Messaging sample producer: publishes orders with tra
     queue,
     connectionString,
     topic,
+    queueType,
     count,
     baggage,
     json,
@@ -70,6 +74,7 @@ root.SetAction((parseResult, cancellationToken) =>
         parseResult.GetValue(transport)!,
         amqpUris,
         parseResult.GetValue(queue)!,
+        parseResult.GetValue(queueType) == SampleCommandLine.Quorum,
         parseResult.GetValue(count),
         members,
         parseResult.GetValue(json));

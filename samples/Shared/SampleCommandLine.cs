@@ -42,6 +42,21 @@ internal static class SampleCommandLine
         DefaultValueFactory = _ => DefaultQueue,
     };
 
+    public const string Classic = "classic";
+    public const string Quorum = "quorum";
+
+    /// <summary><c>--queue-type classic|quorum</c>: the type of queue declared (quorum: replicated across a cluster).</summary>
+    public static Option<string> QueueType(string description)
+    {
+        var option = new Option<string>("--queue-type")
+        {
+            Description = description,
+            DefaultValueFactory = _ => Classic,
+        };
+        option.AcceptOnlyFromAmong(Classic, Quorum);
+        return option;
+    }
+
     public static Option<string[]> Baggage(string description) => new("--baggage")
     {
         Description = description,

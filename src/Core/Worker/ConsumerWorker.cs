@@ -219,7 +219,16 @@ public abstract class ConsumerWorker : BackgroundService
     private async ValueTask<(Outcome Outcome, string Reason, Exception? Error)> RunAttemptsAsync(ReceivedMessage message, CancellationToken cancellation, CancellationToken revoked)
     {
         var options = Options;
-        for (var attempt = 1; ; attempt++)
+        var first = Math.Max(1, message.FirstAttempt);
+        if (first > options.MaxAttempts)
+        {
+            // Earlier deliveries used every attempt without a settlement (the process died, the channel was lost, the
+            // worker stopped): a message that takes its consumer down with it must not loop forever.
+            WorkerLog.AttemptsUsedUp(Logger, Name, message.Message.MessageId, first - 1, options.MaxAttempts);
+            return (Outcome.DeadLetter, "attempts-exhausted", null);
+        }
+
+        for (var attempt = first; ; attempt++)
         {
             if (revoked.IsCancellationRequested)
             {

@@ -22,6 +22,12 @@ public abstract class ReceivedMessage
     /// <summary>Gets the body.</summary>
     public ReadOnlyMemory<byte> Body { get; }
 
+    /// <summary>
+    /// Gets the number of this delivery's first attempt: 1, or more when the broker counts earlier deliveries that
+    /// ended without a settlement (a quorum queue's <c>x-delivery-count</c>), so attempts count across deliveries.
+    /// </summary>
+    internal int FirstAttempt { get; init; } = 1;
+
     /// <summary>Acknowledges the message: it was handled and leaves the queue.</summary>
     /// <param name="cancellationToken">Cancels the settlement.</param>
     /// <returns>A task that completes when the broker was told.</returns>

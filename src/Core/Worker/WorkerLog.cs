@@ -31,4 +31,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 107, Level = LogLevel.Critical, Message = "Consumer worker '{Worker}': the transport's receive loop failed.")]
     public static partial void TransportFailed(ILogger logger, Exception exception, string worker);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Consumer worker '{Worker}': message {MessageId} was delivered {Deliveries} time(s) before without being settled, using its {MaxAttempts} attempt(s); dead-lettering it unhandled.")]
+    public static partial void AttemptsUsedUp(ILogger logger, string worker, string? messageId, int deliveries, int maxAttempts);
 }

@@ -56,7 +56,7 @@ internal sealed class RabbitMqConnectionProvider(IServiceProvider services, IOpt
                     ClientProvidedName = settings.ClientProvidedName,
                 };
                 settings.ConfigureConnectionFactory?.Invoke(factory);
-                _connection = await factory.CreateConnectionAsync(settings.AllEndpoints(), settings.ClientProvidedName, cancellationToken).ConfigureAwait(false);
+                _connection = await factory.CreateConnectionAsync(settings.AllEndpoints(factory), settings.ClientProvidedName, cancellationToken).ConfigureAwait(false);
                 _owned = true;
             }
 

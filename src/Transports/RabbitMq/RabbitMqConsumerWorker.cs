@@ -7,8 +7,9 @@ namespace Messaging.Transports.RabbitMq;
 
 /// <summary>
 /// A <see cref="ConsumerWorker{TMessage}"/> consuming a RabbitMQ queue on a channel of its own over the application's
-/// shared connection: manual acks after the handler, prefetch (QoS) and dispatch concurrency from options,
-/// dead-lettering to a queue it declares, and a new subscription whenever the channel or consumer is lost. Inherit
+/// shared connection: manual acks after the handler, prefetch (QoS) and dispatch concurrency from options, classic or
+/// quorum queues, dead-lettering through the broker's dead-letter exchange (or by publishing a copy), and a new
+/// subscription whenever the channel or consumer is lost. Inherit
 /// it, take a <see cref="RabbitMqWorkerContext"/> in the constructor and pass it on, override <c>HandleAsync</c>, and
 /// register the worker with <c>AddRabbitMqConsumerWorker</c>.
 /// </summary>
@@ -17,7 +18,8 @@ namespace Messaging.Transports.RabbitMq;
 /// consumer): any shutdown of its channel or of the connection, or a broker-side cancel of the consumer, makes it
 /// close its channel, wait for the connection to be open again, and declare and subscribe on a new channel, with
 /// bounded back-off. Messages in flight when the channel is lost cannot be acknowledged; the broker redelivers them
-/// (flagged redelivered), so handlers should be idempotent.
+/// (flagged redelivered), so handlers should be idempotent. On a quorum queue the broker counts those deliveries
+/// (<c>x-delivery-count</c>) and the attempt number continues from that count.
 /// </remarks>
 /// <typeparam name="TMessage">The body type.</typeparam>
 public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage>, IRabbitMqConsumerWorker
@@ -102,16 +104,14 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
             await using var disposeChannel = channel.ConfigureAwait(false);
             channel.ChannelShutdownAsync += OnShutdown;
 
-            var deadLetterQueue = options.EffectiveDeadLetterQueue;
             if (options.DeclareQueues)
             {
-                await channel.QueueDeclareAsync(options.Queue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: stoppingToken).ConfigureAwait(false);
-                if (deadLetterQueue is not null)
-                {
-                    await channel.QueueDeclareAsync(deadLetterQueue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: stoppingToken).ConfigureAwait(false);
-                }
+                var atLeastOnce = RabbitMqTopology.SupportsAtLeastOnceDeadLettering(connection.ServerProperties);
+                await RabbitMqTopology.DeclareAsync(channel, options, atLeastOnce, stoppingToken).ConfigureAwait(false);
             }
 
+            // Broker mode rejects and lets the queue's dead-letter exchange route; publish mode copies to the queue.
+            var deadLetterQueue = options.EffectiveDeadLettering == RabbitMqDeadLetterMode.Publish ? options.EffectiveDeadLetterQueue : null;
             await channel.BasicQosAsync(0, (ushort)options.EffectivePrefetchCount, global: false, stoppingToken).ConfigureAwait(false);
             var endpoint = connection.Endpoint;
             var consumer = new AsyncEventingBasicConsumer(channel);
@@ -167,41 +167,45 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
         }
     }
 
-    private sealed class Delivery(IChannel channel, string queue, string? deadLetterQueue, BasicDeliverEventArgs delivery, AmqpTcpEndpoint endpoint)
-        : ReceivedMessage(RabbitMqSemantics.Incoming(queue, delivery, endpoint), delivery.Body)
+    private sealed class Delivery(IChannel channel, string queue, string? deadLetterQueue, BasicDeliverEventArgs args, AmqpTcpEndpoint endpoint)
+        : RabbitMqReceivedMessage(RabbitMqSemantics.Incoming(queue, args, endpoint), args)
     {
         public override ValueTask AckAsync(CancellationToken cancellationToken) =>
-            channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken);
+            channel.BasicAckAsync(Args.DeliveryTag, multiple: false, cancellationToken);
 
         public override async ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken)
         {
             if (deadLetterQueue is null)
             {
-                await channel.BasicRejectAsync(delivery.DeliveryTag, requeue: false, cancellationToken).ConfigureAwait(false);
+                await channel.BasicRejectAsync(Args.DeliveryTag, requeue: false, cancellationToken).ConfigureAwait(false);
                 return;
             }
 
             // Publish a copy (original properties and headers, so the trace context stays intact) and wait for the
             // broker's confirm before acking the original: at-least-once, never lost.
-            var properties = new BasicProperties(delivery.BasicProperties);
+            var properties = new BasicProperties(Args.BasicProperties);
             var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
-            if (delivery.BasicProperties.Headers is { } original)
+            if (Args.BasicProperties.Headers is { } original)
             {
                 foreach (var (key, value) in original)
                 {
-                    headers[key] = value;
+                    // The source queue's delivery count is not the copy's: a worker on the dead-letter queue starts at 1.
+                    if (key != "x-delivery-count")
+                    {
+                        headers[key] = value;
+                    }
                 }
             }
 
             headers["x-first-death-queue"] = Encoding.UTF8.GetBytes(queue);
             headers["x-first-death-reason"] = Encoding.UTF8.GetBytes(reason);
             properties.Headers = headers;
-            await channel.BasicPublishAsync(string.Empty, deadLetterQueue, mandatory: false, properties, delivery.Body, cancellationToken).ConfigureAwait(false);
-            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
+            await channel.BasicPublishAsync(string.Empty, deadLetterQueue, mandatory: false, properties, Args.Body, cancellationToken).ConfigureAwait(false);
+            await channel.BasicAckAsync(Args.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
         }
 
         public override ValueTask RequeueAsync(CancellationToken cancellationToken) =>
-            channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: true, cancellationToken);
+            channel.BasicNackAsync(Args.DeliveryTag, multiple: false, requeue: true, cancellationToken);
     }
 }
 

@@ -28,8 +28,10 @@ internal static class RabbitMqSemantics
     {
         var properties = delivery.BasicProperties;
         var headers = properties.Headers ?? new Dictionary<string, object?>(0);
+        // Quorum queues count earlier deliveries that ended without a settlement (x-delivery-count, absent or 0 on the
+        // first): DeliveryCount is this delivery's number.
         int? deliveryCount = headers.TryGetValue("x-delivery-count", out var count) && count is long or int
-            ? Convert.ToInt32(count, System.Globalization.CultureInfo.InvariantCulture) + 1
+            ? (int)Math.Clamp(Convert.ToInt64(count, System.Globalization.CultureInfo.InvariantCulture) + 1, 1, int.MaxValue)
             : null;
         return new IncomingMessage(MessagingSystem, queue, RabbitMqHeaders.CreateCarrier(headers))
         {
@@ -38,7 +40,7 @@ internal static class RabbitMqSemantics
             ConversationId = properties.CorrelationId,
             RoutingKey = delivery.RoutingKey,
             BodySize = delivery.Body.Length,
-            Redelivered = delivery.Redelivered,
+            Redelivered = delivery.Redelivered || deliveryCount > 1,
             DeliveryCount = deliveryCount,
             EnqueuedAt = properties.IsTimestampPresent() ? DateTimeOffset.FromUnixTimeSeconds(properties.Timestamp.UnixTime) : null,
             ServerAddress = endpoint?.HostName,

@@ -38,6 +38,10 @@ internal sealed class ExternalRabbitMqBroker : IBrokerBackend
         return new ExternalRabbitMqBroker(uri, nodeName, nodeName is null ? null : RabbitMqTools.LocateCtl());
     }
 
+    /// <summary>One node of an external cluster, driven with <c>rabbitmqctl -n <paramref name="nodeName"/></c> when given.</summary>
+    public static ExternalRabbitMqBroker ForNode(Uri uri, string? nodeName) =>
+        new(uri, nodeName, nodeName is null ? null : RabbitMqTools.LocateCtl());
+
     public Task<CommandResult> RunCtlAsync(IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken ct)
     {
         if (NodeName is null || _ctlPath is null)

@@ -59,14 +59,14 @@ internal sealed class LocalRabbitMqNode : IBrokerBackend
     private Process? _process;
     private int _disposed;
 
-    private LocalRabbitMqNode(RabbitMqTools tools, string nodeName, int amqpPort, int distributionPort, string baseDirectory)
+    private LocalRabbitMqNode(RabbitMqTools tools, string nodeName, int amqpPort, int distributionPort, string baseDirectory, string? home)
     {
         _tools = tools;
         NodeName = nodeName;
         AmqpPort = amqpPort;
         DistributionPort = distributionPort;
         BaseDirectory = baseDirectory;
-        _environment = BuildEnvironment();
+        _environment = BuildEnvironment(home);
     }
 
     public BrokerKind Kind => BrokerKind.LocalNode;
@@ -97,7 +97,14 @@ internal sealed class LocalRabbitMqNode : IBrokerBackend
     private string ConsoleFile => Path.Combine(BaseDirectory, "console.log");
 
     /// <summary>Creates the node's directory and files and picks its ports; does not start it.</summary>
-    public static async Task<LocalRabbitMqNode> CreateAsync(RabbitMqTools tools, CancellationToken cancellationToken)
+    /// <param name="tools">The RabbitMQ executables.</param>
+    /// <param name="cancellationToken">Cancels the set-up.</param>
+    /// <param name="home">
+    /// The HOME (and so the Erlang cookie) of node and rabbitmqctl when they run as the current user; nodes of one
+    /// cluster share it. Default: the node's own directory. Run through Debian's wrapper as root, every node has the
+    /// rabbitmq user's home and cookie anyway.
+    /// </param>
+    public static async Task<LocalRabbitMqNode> CreateAsync(RabbitMqTools tools, CancellationToken cancellationToken, string? home = null)
     {
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var nodeName = string.Create(CultureInfo.InvariantCulture, $"msgtest-{System.Environment.ProcessId}-{suffix}@localhost");
@@ -121,7 +128,7 @@ internal sealed class LocalRabbitMqNode : IBrokerBackend
             cancellationToken).ConfigureAwait(false);
 
         var ports = PickFreePorts(2);
-        var node = new LocalRabbitMqNode(tools, nodeName, ports[0], ports[1], baseDirectory);
+        var node = new LocalRabbitMqNode(tools, nodeName, ports[0], ports[1], baseDirectory, home);
         if (tools.RunsAsRabbitMqUser)
         {
             try
@@ -296,7 +303,7 @@ internal sealed class LocalRabbitMqNode : IBrokerBackend
         }
     }
 
-    private Dictionary<string, string?> BuildEnvironment()
+    private Dictionary<string, string?> BuildEnvironment(string? home)
     {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
 
@@ -348,7 +355,7 @@ internal sealed class LocalRabbitMqNode : IBrokerBackend
         {
             // Not going through `su rabbitmq` (which sets HOME=/var/lib/rabbitmq for node and CLI alike):
             // a private HOME gives node and rabbitmqctl one fresh Erlang cookie, independent of ~/.erlang.cookie.
-            environment["HOME"] = BaseDirectory;
+            environment["HOME"] = home ?? BaseDirectory;
         }
 
         return environment;

@@ -267,7 +267,7 @@ public sealed partial class RabbitMqBroker : IAsyncDisposable
     /// Polls with real AMQP connections until the broker accepts one. This waits for an external
     /// process with a deadline; it fails at once if a local node's process exits.
     /// </summary>
-    private static async Task WaitUntilAcceptingConnectionsAsync(IBrokerBackend backend, Stopwatch stopwatch, CancellationToken ct)
+    internal static async Task WaitUntilAcceptingConnectionsAsync(IBrokerBackend backend, Stopwatch stopwatch, CancellationToken ct)
     {
         var factory = new ConnectionFactory
         {

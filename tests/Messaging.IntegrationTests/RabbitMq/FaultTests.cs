@@ -43,7 +43,7 @@ public sealed class FaultTests(BrokerFixture fixture, ITestOutputHelper output) 
 
         var publishRetries = await PublishWithRetriesAsync(queue, count);
         await faultTask.WaitAsync(TimeSpan.FromSeconds(180));
-        await WaitForDistinctAsync(probe, count, TimeSpan.FromSeconds(180));
+        await RabbitHosts.WaitForDistinctAsync(probe, count, TimeSpan.FromSeconds(180));
         await host.StopAsync();
 
         var observations = probe.Observations.ToList();
@@ -89,17 +89,6 @@ public sealed class FaultTests(BrokerFixture fixture, ITestOutputHelper output) 
     }
 
     private static string? Text(object? value) => Messaging.Transports.RabbitMq.RabbitMqHeaders.ToText(value);
-
-    private static async Task WaitForDistinctAsync(Probe probe, int count, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        var seen = probe.Observations.Count;
-        while (probe.Observations.Select(o => o.Index).Distinct().Count() < count)
-        {
-            // Wait for one more observation (duplicates make the total exceed the distinct count).
-            await probe.WaitForAsync(++seen, timeout).WaitAsync(cts.Token);
-        }
-    }
 
     /// <summary>Publishes with confirms; a publish that fails (connection closed, broker stopping, nack) is retried after recovery.</summary>
     private async Task<int> PublishWithRetriesAsync(string queue, int count)

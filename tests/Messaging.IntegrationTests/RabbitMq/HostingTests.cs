@@ -187,7 +187,7 @@ public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output
         await TestData.PublishTracedAsync(count, async order => results.Enqueue(await publisher.PublishMessageAsync(string.Empty, queue, order)));
         var published = watch.Elapsed;
         await restart.WaitAsync(TimeSpan.FromSeconds(180));
-        await WaitForDistinctAsync(probe, count, TimeSpan.FromSeconds(180));
+        await RabbitHosts.WaitForDistinctAsync(probe, count, TimeSpan.FromSeconds(180));
         await host.StopAsync();
 
         var observations = probe.Observations.ToList();
@@ -224,16 +224,6 @@ public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output
             }
 
             await Task.Delay(100);
-        }
-    }
-
-    private static async Task WaitForDistinctAsync(Probe probe, int count, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        var seen = probe.Observations.Count;
-        while (probe.Observations.Select(o => o.Index).Distinct().Count() < count)
-        {
-            await probe.WaitForAsync(++seen, timeout).WaitAsync(cts.Token);
         }
     }
 

@@ -43,4 +43,15 @@ public static class RabbitHosts
 
     public static async Task<BasicGetResult?> GetAsync(IChannel channel, string queue) =>
         await channel.BasicGetAsync(queue, autoAck: true);
+
+    /// <summary>Waits until the probe saw <paramref name="count"/> distinct messages (duplicates make the total exceed it).</summary>
+    public static async Task WaitForDistinctAsync(Probe probe, int count, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var seen = probe.Observations.Count;
+        while (probe.Observations.Select(o => o.Index).Distinct().Count() < count)
+        {
+            await probe.WaitForAsync(++seen, timeout).WaitAsync(cts.Token);
+        }
+    }
 }
