@@ -24,7 +24,6 @@ namespace Messaging.Transports.RabbitMq;
 /// <typeparam name="TMessage">The body type.</typeparam>
 public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage>, IRabbitMqConsumerWorker
 {
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private readonly RabbitMqConnectionProvider _connections;
 
     /// <summary>Creates the worker.</summary>
@@ -42,13 +41,13 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
     /// <inheritdoc />
     protected override async Task ConsumeAsync(CancellationToken stoppingToken)
     {
-        var delay = FirstRetryDelay;
+        var delay = RabbitMqRecovery.FirstDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await ConsumeOnceAsync(stoppingToken).ConfigureAwait(false);
-                delay = FirstRetryDelay;
+                delay = RabbitMqRecovery.FirstDelay;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -69,13 +68,10 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
                     break;
                 }
 
-                delay = NextDelay(delay, Options.MaxReconnectDelay);
+                delay = RabbitMqRecovery.NextDelay(delay, Options.MaxReconnectDelay);
             }
         }
     }
-
-    /// <summary>The back-off after a failed attempt: doubled, at most <paramref name="max"/>.</summary>
-    internal static TimeSpan NextDelay(TimeSpan delay, TimeSpan max) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, max.Ticks));
 
     private async Task ConsumeOnceAsync(CancellationToken stoppingToken)
     {
@@ -149,7 +145,7 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
                 }
 
                 await WaitForInFlightAsync().ConfigureAwait(false);
-                await RabbitMqPublisher.CloseQuietlyAsync(channel).ConfigureAwait(false);
+                await RabbitMqRecovery.CloseQuietlyAsync(channel).ConfigureAwait(false);
                 return;
             }
 
@@ -157,7 +153,7 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
             {
                 ReportNotSubscribed($"The subscription to '{options.Queue}' was lost (connection, channel or consumer closed); subscribing again.");
                 RabbitMqLog.SubscriptionLost(Logger, Name, options.Queue);
-                await RabbitMqPublisher.CloseQuietlyAsync(channel).ConfigureAwait(false);
+                await RabbitMqRecovery.CloseQuietlyAsync(channel).ConfigureAwait(false);
                 throw new InvalidOperationException($"The subscription to '{options.Queue}' was lost.");
             }
         }

@@ -16,8 +16,6 @@ namespace Messaging.Transports.RabbitMq;
 /// </summary>
 internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisposable
 {
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
-
     private readonly RabbitMqConnectionProvider _connections;
     private readonly MessagingInstrumentation _instrumentation;
     private readonly RabbitMqPublisherOptions _options;
@@ -60,7 +58,7 @@ internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisp
         using var scope = _instrumentation.StartProducer(RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length), RabbitMqHeaders.CreateCarrier(headers));
         var context = scope.Activity?.Context ?? Activity.Current?.Context ?? default;
         var started = _time.GetTimestamp();
-        var delay = FirstRetryDelay;
+        var delay = RabbitMqRecovery.FirstDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -92,7 +90,7 @@ internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisp
                 }));
                 Retrying(_logger, messageId, attempt, ex.GetType().Name, ex.Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
-                delay = RabbitMqConsumerWorker<object>.NextDelay(delay, _options.MaxRetryDelay);
+                delay = RabbitMqRecovery.NextDelay(delay, _options.MaxRetryDelay);
             }
             catch (Exception ex)
             {
@@ -119,26 +117,9 @@ internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisp
         _ => false,
     };
 
-    /// <summary>Closes a channel unless it is closed already; a channel that is gone is not an error here.</summary>
-    internal static async ValueTask CloseQuietlyAsync(IChannel channel)
-    {
-        try
-        {
-            if (channel.IsOpen)
-            {
-                await channel.CloseAsync().ConfigureAwait(false);
-            }
-        }
-#pragma warning disable CA1031 // Closing a channel that is already gone.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
-    }
-
     private static async ValueTask DiscardAsync(IChannel channel)
     {
-        await CloseQuietlyAsync(channel).ConfigureAwait(false);
+        await RabbitMqRecovery.CloseQuietlyAsync(channel).ConfigureAwait(false);
         await channel.DisposeAsync().ConfigureAwait(false);
     }
 
