@@ -11,7 +11,7 @@ namespace Messaging.ServiceBus.IntegrationTests;
 /// <summary>The worker and the send helpers over real AMQP 1.0, through the unmodified SDK, against the test broker.</summary>
 public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -39,7 +39,7 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         // Single messages: each under its own root trace and baggage.
         for (var i = 0; i < Single; i++)
         {
-            await Harness.UnderRootAsync(i, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
+            await TestData.UnderRootAsync(i, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
         }
 
         // A batch: each message gets its creation context (under its own root) when it is added.
@@ -48,7 +48,7 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         for (var i = Single; i < Single + Batched; i++)
         {
             var added = false;
-            await Harness.UnderRootAsync(i, order =>
+            await TestData.UnderRootAsync(i, order =>
             {
                 var message = Harness.Message(order);
                 added = batch.TryAddMessageWithContext(message, sender, instrumentation);
@@ -69,7 +69,7 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         for (var first = Single + Batched; first < Total; first += ListSize)
         {
             var start = first;
-            await Harness.UnderRootAsync(start, root =>
+            await TestData.UnderRootAsync(start, root =>
             {
                 var messages = Enumerable.Range(start, Math.Min(ListSize, Total - start))
                     .Select(i => Harness.Message(new Order(i, root.ExpectedTraceId, root.ExpectedBaggage)))
@@ -91,7 +91,7 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
             : o.TraceId == o.BodyTraceId || o.ParentSpanId is not null);
         var linkMismatches = observations.Count(o => o.Links.Count != 1 || o.Links[0].Context.TraceId.ToHexString() != o.BodyTraceId);
         var baggageMismatches = observations.Count(o => !SameBaggage(o.Baggage, ListedBaggage(o.Index, Single + Batched, ListSize)));
-        var ours = _capture.Stopped.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
+        var ours = _capture.Exported.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
         var settlements = harness.Broker.GetSettlements(queue);
         output.WriteLine(
             $"{mode}: {observations.Count} handled ({Single} single, {Batched} in {batches} batches, {Listed} in lists of {ListSize}), {duplicates} duplicates, " +
@@ -121,13 +121,13 @@ public sealed class EndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(harness.Broker.PeekMessages(queue));
 
         // Each single message's consumer span hangs off its PRODUCER span; each batched or listed one off its own creation span.
-        var producers = _capture.Stopped.Where(a => a.Kind == ActivityKind.Producer && a.GetTagItem("messaging.destination.name") as string == queue).ToList();
+        var producers = _capture.Exported.Where(a => a.Kind == ActivityKind.Producer && a.GetTagItem("messaging.destination.name") as string == queue).ToList();
         Assert.Equal(Total, producers.Count);
         Assert.Equal(Single, producers.Count(a => a.OperationName == "send " + queue));
         Assert.Equal(Batched + Listed, producers.Count(a => a.OperationName == "create " + queue));
         var producerIds = producers.Select(a => a.SpanId).ToHashSet();
         Assert.All(observations, o => Assert.Contains(o.Links[0].Context.SpanId, producerIds));
-        var sends = _capture.Stopped.Where(a => a.Kind == ActivityKind.Client && a.OperationName == "send " + queue).ToList();
+        var sends = _capture.Exported.Where(a => a.Kind == ActivityKind.Client && a.OperationName == "send " + queue).ToList();
         Assert.Equal(batches + ((Listed + ListSize - 1) / ListSize), sends.Count);
         Assert.Equal(Batched + Listed, sends.Sum(a => a.Links.Count()));
         Assert.Equal(Batched + Listed, sends.Sum(a => (int)a.GetTagItem("messaging.batch.message_count")!));

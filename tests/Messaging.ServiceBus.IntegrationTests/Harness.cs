@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Messaging.ServiceBus.TestBroker;
@@ -7,7 +6,6 @@ using Messaging.Transports.ServiceBus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry;
 
 namespace Messaging.ServiceBus.IntegrationTests;
 
@@ -42,7 +40,7 @@ internal sealed class Harness : IAsyncDisposable
     public static async Task<Harness> StartAsync(ServiceBusTestBrokerOptions? options = null) =>
         new(await ServiceBusTestBroker.StartAsync(options: options));
 
-    public static string NewQueue() => "orders-" + Guid.NewGuid().ToString("N")[..12];
+    public static string NewQueue() => TestData.UniqueName("orders", 12);
 
     public static ServiceBusMessage Message(Order order) =>
         new(JsonSerializer.SerializeToUtf8Bytes(order)) { MessageId = "m-" + order.Index, ContentType = "application/json" };
@@ -67,11 +65,11 @@ internal sealed class Harness : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Builds and starts a host with a <see cref="SessionOrderWorker"/> on <paramref name="queue"/>, logging to <paramref name="logs"/>.</summary>
-    public async Task<IHost> StartSessionWorkerAsync(string queue, ILoggerProvider logs)
+    /// <summary>Builds and starts a host with a <see cref="SessionOrderWorker"/> on <paramref name="queue"/>, logging to a fake log collector.</summary>
+    public async Task<IHost> StartSessionWorkerAsync(string queue)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Logging.AddProvider(logs);
+        builder.Logging.AddFakeLogging();
         builder.Services.AddSingleton(Probe);
         builder.Services.AddServiceBusConnection(o => o.ConnectionString = Broker.ConnectionString);
         builder.Services.AddServiceBusConsumerWorker<SessionOrderWorker>(o => o.Queue = queue);
@@ -80,20 +78,6 @@ internal sealed class Harness : IAsyncDisposable
         await host.StartAsync();
         return host;
     }
-
-    /// <summary>Runs <paramref name="send"/> under a root span of its own with its own baggage, from a clean context.</summary>
-    public static Task UnderRootAsync(int index, Func<Order, Task> send) =>
-        Task.Run(async () =>
-        {
-            var baggage = TestData.BaggageFor(index);
-            Baggage.Current = Baggage.Create(baggage);
-            using (var root = ActivityCapture.TestSource.StartActivity("root", ActivityKind.Internal, parentContext: default)!)
-            {
-                await send(new Order(index, root.TraceId.ToHexString(), baggage));
-            }
-
-            Baggage.Current = default;
-        });
 
     public async ValueTask DisposeAsync()
     {

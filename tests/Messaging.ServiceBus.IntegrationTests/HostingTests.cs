@@ -6,7 +6,6 @@ using Messaging.Tests.Support;
 using Messaging.Transports.ServiceBus;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Messaging.ServiceBus.IntegrationTests;
@@ -14,7 +13,7 @@ namespace Messaging.ServiceBus.IntegrationTests;
 /// <summary>Hosts built the way applications build them: publisher, topic subscriptions, forwarding, health.</summary>
 public sealed class HostingTests : IDisposable
 {
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -41,7 +40,7 @@ public sealed class HostingTests : IDisposable
         var results = new ConcurrentQueue<(PublishResult Result, Order Order)>();
         for (var i = 0; i < 3; i++)
         {
-            await Harness.UnderRootAsync(i, async order => results.Enqueue((await publisher.SendMessageAsync(Topic, order), order)));
+            await TestData.UnderRootAsync(i, async order => results.Enqueue((await publisher.SendMessageAsync(Topic, order), order)));
         }
 
         await harness.Probe.WaitForAsync(3, Harness.Wait);
@@ -59,7 +58,7 @@ public sealed class HostingTests : IDisposable
         }
 
         Assert.Equal(3, results.Select(r => r.Result.MessageId).Distinct().Count());
-        var spans = _capture.Stopped.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + Topic).ToList();
+        var spans = _capture.Exported.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + Topic).ToList();
         Assert.Equal(3, spans.Count);
         Assert.All(spans, a => Assert.Equal("audit", a.GetTagItem("messaging.destination.subscription.name")));
     }
@@ -99,7 +98,7 @@ public sealed class HostingTests : IDisposable
         await host.StopAsync();
 
         var forwarded = Assert.Single(harness.Broker.PeekMessages(next));
-        var send = _capture.Stopped.Single(a => a.Kind == ActivityKind.Producer && a.OperationName == "send " + next);
+        var send = _capture.Exported.Single(a => a.Kind == ActivityKind.Producer && a.OperationName == "send " + next);
         Assert.Equal(consumerSpanId, send.ParentSpanId.ToHexString());
         Assert.Equal($"00-{traceId}-{send.SpanId}-01", forwarded.ApplicationProperties["traceparent"]);
         Assert.NotEqual("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", forwarded.ApplicationProperties["traceparent"]);
@@ -113,10 +112,10 @@ public sealed class HostingTests : IDisposable
     public async Task A_session_worker_on_a_broker_without_sessions_reports_unhealthy_with_the_processor_error()
     {
         await using var harness = await Harness.StartAsync();
-        var errors = new LogWaiter(eventId: 301);
-        var host = await harness.StartSessionWorkerAsync(Harness.NewQueue(), errors);
+        var host = await harness.StartSessionWorkerAsync(Harness.NewQueue());
 
-        var logged = await errors.First.WaitAsync(Harness.Wait);
+        using var timeout = new CancellationTokenSource(Harness.Wait);
+        var logged = (await host.Services.GetFakeLogCollector().GetLogsAsync(timeout.Token).FirstAsync(static r => r.Id.Id == 301, timeout.Token)).Message;
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         await host.StopAsync();
 
@@ -146,31 +145,4 @@ public sealed class HostingTests : IDisposable
 public sealed class SessionOrderWorker(ServiceBusWorkerContext context, Probe probe) : ServiceBusSessionConsumerWorker<Order>(context)
 {
     protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken) => probe.OnMessageAsync(message, cancellationToken);
-}
-
-/// <summary>A logger provider that completes when the first entry with an event id is written.</summary>
-internal sealed class LogWaiter(int eventId) : ILoggerProvider, ILogger
-{
-    private readonly TaskCompletionSource<string> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public Task<string> First => _first.Task;
-
-    public ILogger CreateLogger(string categoryName) => this;
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        if (id.Id == eventId)
-        {
-            _first.TrySetResult(formatter(state, exception));
-        }
-    }
-
-    public void Dispose()
-    {
-    }
 }

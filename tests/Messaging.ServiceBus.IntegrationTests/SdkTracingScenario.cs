@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Messaging.Tests.Support;
@@ -19,7 +17,7 @@ public sealed record SeenSpan(string Source, string Name, string Kind, string Tr
 public sealed record SeenHandler(int Index, string ExpectedTraceId, string? TraceId, string? SpanId, bool BaggageMatches, string? HeaderTraceParent);
 
 /// <summary>
-/// Producer and worker in one host on the test broker, with listeners on the library's and the SDK's activity sources.
+/// Producer and worker in one host on the test broker, with a tracer provider on the library's and the SDK's activity sources.
 /// Run in a process of its own (see <see cref="Program"/>): the SDK reads its tracing switch once per process.
 /// </summary>
 internal static class SdkTracingScenario
@@ -28,14 +26,7 @@ internal static class SdkTracingScenario
 
     public static async Task<int> RunAsync(string output)
     {
-        var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = static s => s.Name is MessagingTelemetry.ActivitySourceName or "Messaging.Tests" || s.Name.StartsWith("Azure.", StringComparison.Ordinal),
-            Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new ExportedSpans(configure: static b => b.AddSource("Azure.*"));
 
         await using var harness = await Harness.StartAsync();
         var queue = Harness.NewQueue();
@@ -48,7 +39,7 @@ internal static class SdkTracingScenario
         await using var sender = harness.Client.CreateSender(queue);
         for (var i = 0; i < Count; i++)
         {
-            await Harness.UnderRootAsync(i, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
+            await TestData.UnderRootAsync(i, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
         }
 
         await harness.Probe.WaitForAsync(Count, Harness.Wait);
@@ -58,7 +49,7 @@ internal static class SdkTracingScenario
         var result = new SdkTracingResult(
             string.Equals(Environment.GetEnvironmentVariable("AZURE_EXPERIMENTAL_ENABLE_ACTIVITY_SOURCE"), "true", StringComparison.OrdinalIgnoreCase),
             Count,
-            [.. spans.Select(a => new SeenSpan(
+            [.. spans.Exported.Select(a => new SeenSpan(
                 a.Source.Name,
                 a.OperationName,
                 a.Kind.ToString(),

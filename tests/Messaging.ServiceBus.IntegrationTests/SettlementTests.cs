@@ -11,7 +11,7 @@ namespace Messaging.ServiceBus.IntegrationTests;
 /// <summary>Settlement through the core pipeline, checked against the broker's own settlement records.</summary>
 public sealed class SettlementTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -28,12 +28,12 @@ public sealed class SettlementTests(ITestOutputHelper output) : IDisposable
         });
         var instrumentation = host.Services.GetRequiredService<MessagingInstrumentation>();
         await using var sender = harness.Client.CreateSender(queue);
-        await Harness.UnderRootAsync(7, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
+        await TestData.UnderRootAsync(7, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
 
         await harness.Broker.WaitForSettlementsAsync(queue, SettlementOutcome.DeadLettered, 1, Harness.Wait);
         await host.StopAsync();
 
-        var producer = _capture.Stopped.Single(a => a.Kind == ActivityKind.Producer && a.OperationName == "send " + queue);
+        var producer = _capture.Exported.Single(a => a.Kind == ActivityKind.Producer && a.OperationName == "send " + queue);
         var dead = Assert.Single(harness.Broker.PeekDeadLetterMessages(queue));
         Assert.Equal(typeof(InvalidOperationException).FullName, dead.DeadLetterReason);
         Assert.Equal("order 7 cannot be handled", dead.DeadLetterErrorDescription);
@@ -45,7 +45,7 @@ public sealed class SettlementTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([SettlementOutcome.DeadLettered], harness.Broker.GetSettlements(queue).Select(s => s.Outcome));
         Assert.Empty(harness.Broker.PeekMessages(queue));
 
-        var attempts = _capture.Stopped.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
+        var attempts = _capture.Exported.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
         Assert.Equal(3, attempts.Count);
         Assert.All(attempts, a =>
         {
@@ -80,7 +80,7 @@ public sealed class SettlementTests(ITestOutputHelper output) : IDisposable
         var host = await harness.StartWorkerAsync(o => o.Queue = queue, m => m.ParentingPolicy = policy, shutdownTimeout: TimeSpan.FromMilliseconds(300));
         var instrumentation = host.Services.GetRequiredService<MessagingInstrumentation>();
         await using var sender = harness.Client.CreateSender(queue);
-        await Harness.UnderRootAsync(1, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
+        await TestData.UnderRootAsync(1, order => sender.SendMessageWithContextAsync(Harness.Message(order), instrumentation));
         await first.Task.WaitAsync(Harness.Wait);
         await host.StopAsync();
         await harness.Broker.WaitForSettlementsAsync(queue, SettlementOutcome.Abandoned, 1, Harness.Wait);
@@ -92,9 +92,9 @@ public sealed class SettlementTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal([(1, false), (2, true)], seen);
         Assert.Equal([SettlementOutcome.Abandoned, SettlementOutcome.Completed], harness.Broker.GetSettlements(queue).Select(s => s.Outcome));
-        var spans = _capture.Stopped.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
+        var spans = _capture.Exported.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
         Assert.Equal(2, spans.Count);
-        var producer = _capture.Stopped.Single(a => a.Kind == ActivityKind.Producer && a.OperationName == "send " + queue);
+        var producer = _capture.Exported.Single(a => a.Kind == ActivityKind.Producer && a.OperationName == "send " + queue);
         var abandoned = spans.Single(a => (int)a.GetTagItem("messaging.servicebus.message.delivery_count")! == 1);
         Assert.Equal("abandon", abandoned.GetTagItem("messaging.servicebus.disposition_status"));
         Assert.Equal(producer.SpanId, abandoned.ParentSpanId); // Child on the first delivery
@@ -183,7 +183,7 @@ public sealed class SettlementTests(ITestOutputHelper output) : IDisposable
         // The revoked delivery was never settled (no refused settlement), the second one was completed.
         Assert.Equal([SettlementOutcome.Completed], harness.Broker.GetSettlements(queue).Select(s => s.Outcome));
         Assert.Equal(2, harness.Probe.Observations.Count);
-        var spans = _capture.Stopped.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
+        var spans = _capture.Exported.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + queue).ToList();
         Assert.Equal("revoked", spans.Single(a => (int)a.GetTagItem("messaging.servicebus.message.delivery_count")! == 1).GetTagItem("error.type"));
         Assert.Equal("complete", spans.Single(a => (int)a.GetTagItem("messaging.servicebus.message.delivery_count")! == 2).GetTagItem("messaging.servicebus.disposition_status"));
     }

@@ -39,7 +39,7 @@ public sealed class ContextBridgeTests(BrokerFixture fixture) : IDisposable
         ["plain"] = "1",
     };
 
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -50,13 +50,8 @@ public sealed class ContextBridgeTests(BrokerFixture fixture) : IDisposable
     [InlineData(true, true)]
     public async Task A_handlers_HttpClient_call_carries_the_messages_trace_and_exact_baggage_in_exactly_one_header(bool httpInstrumentation, bool policyPropagator)
     {
-        var spans = new ConcurrentQueue<Activity>();
         using var tracing = httpInstrumentation
-            ? Sdk.CreateTracerProviderBuilder()
-                .AddMessagingInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddProcessor(new Collect(spans))
-                .Build()
+            ? new ExportedSpans(configure: static b => b.AddMessagingInstrumentation().AddHttpClientInstrumentation())
             : null;
         var requests = new ConcurrentQueue<RecordedRequest>();
         await using var server = await LoopbackServer.StartAsync(app => app.MapGet("/echo", (HttpRequest r) =>
@@ -114,7 +109,7 @@ public sealed class ContextBridgeTests(BrokerFixture fixture) : IDisposable
             if (tracing is not null)
             {
                 // With the instrumentation the request's parent is its CLIENT span, a child of the consumer span.
-                var client = Assert.Single(spans, s => s.Kind == ActivityKind.Client && s.SpanId.ToHexString() == traceparent.Split('-')[2]);
+                var client = Assert.Single(tracing.Exported, s => s.Kind == ActivityKind.Client && s.SpanId.ToHexString() == traceparent.Split('-')[2]);
                 Assert.Equal(consumerSpan, client.ParentSpanId.ToHexString());
             }
 
@@ -193,11 +188,6 @@ public sealed class ContextBridgeTests(BrokerFixture fixture) : IDisposable
         new(items.ToDictionary(i => i.Key, i => i.Value), StringComparer.Ordinal);
 
     private sealed record EndpointView(string Trace, int ActivityBaggage, int OtelBaggage);
-
-    private sealed class Collect(ConcurrentQueue<Activity> spans) : BaseProcessor<Activity>
-    {
-        public override void OnEnd(Activity data) => spans.Enqueue(data);
-    }
 }
 
 /// <summary>A Kestrel host on 127.0.0.1 with an ephemeral port.</summary>

@@ -29,7 +29,7 @@ public sealed class OpenTelemetryJsInteropTests(BrokerFixture fixture) : IDispos
         ["unicode"] = "café ☕ 東京",
     };
 
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -106,10 +106,10 @@ public sealed class OpenTelemetryJsInteropTests(BrokerFixture fixture) : IDispos
             foreach (var baggage in baggages)
             {
                 Baggage.Current = Baggage.Create(baggage);
-                using var root = ActivityCapture.TestSource.StartActivity("root", ActivityKind.Internal, parentContext: default)!;
+                using var root = TestData.Source.StartActivity("root", ActivityKind.Internal, parentContext: default)!;
                 var properties = new BasicProperties();
                 await channel.PublishWithContextAsync(string.Empty, queue, new byte[] { 1, 2, 3 }, properties, instrumentation: engine);
-                var producer = _capture.Stopped.Last(a => a.Kind == ActivityKind.Producer && a.TraceId == root.TraceId);
+                var producer = _capture.Exported.Last(a => a.Kind == ActivityKind.Producer && a.TraceId == root.TraceId);
                 expected.Add((properties.MessageId!, root.TraceId.ToHexString(), producer.SpanId.ToHexString(), baggage));
                 Baggage.Current = default;
             }

@@ -24,7 +24,7 @@ public sealed class ClusterTests(ClusterFixture fixture, ITestOutputHelper outpu
     private const int PublishLanes = 8;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan MaxGap = TimeSpan.FromSeconds(10);
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     private RabbitMqCluster Cluster => fixture.Cluster;
 

@@ -14,7 +14,7 @@ namespace Messaging.IntegrationTests.RabbitMq;
 [Collection(BrokerCollection.Name)]
 public sealed class CoexistenceTests(BrokerFixture fixture) : IDisposable
 {
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -23,7 +23,7 @@ public sealed class CoexistenceTests(BrokerFixture fixture) : IDisposable
     [InlineData(true)]
     public async Task Client_instrumentation_does_not_overwrite_our_context_or_duplicate_consumer_spans(bool clientListener)
     {
-        using var clientSpans = clientListener ? new ClientActivityCapture() : null;
+        using var clientSpans = clientListener ? ClientSpans() : null;
         const int count = 20;
         var queue = TestData.NewQueue();
         var probe = new Probe();
@@ -35,7 +35,7 @@ public sealed class CoexistenceTests(BrokerFixture fixture) : IDisposable
         await probe.WaitForAsync(count);
         await host.StopAsync();
 
-        var spans = _capture.Stopped.ToList();
+        var spans = _capture.Exported.ToList();
         foreach (var o in probe.Observations)
         {
             Assert.True(RoundTripTests.ContinuesOwnTrace(o, ParentingMode.Child));
@@ -51,14 +51,14 @@ public sealed class CoexistenceTests(BrokerFixture fixture) : IDisposable
             Assert.Single(consumers);
             if (clientSpans is not null)
             {
-                Assert.DoesNotContain(clientSpans.Stopped, a => a.Kind == ActivityKind.Consumer && a.TraceId.ToHexString() == o.BodyTraceId);
+                Assert.DoesNotContain(clientSpans.Exported, a => a.Kind == ActivityKind.Consumer && a.TraceId.ToHexString() == o.BodyTraceId);
             }
         }
 
         if (clientSpans is not null)
         {
             // The client's spans were really produced (the listener was live), nested under ours on the publish side.
-            Assert.Contains(clientSpans.Stopped, a => a.Kind == ActivityKind.Producer && a.Parent?.Source.Name == MessagingTelemetry.ActivitySourceName);
+            Assert.Contains(clientSpans.Exported, a => a.Kind == ActivityKind.Producer && a.Parent?.Source.Name == MessagingTelemetry.ActivitySourceName);
         }
     }
 
@@ -67,7 +67,7 @@ public sealed class CoexistenceTests(BrokerFixture fixture) : IDisposable
     {
         // Tests of this collection run one at a time, and no other test listens to RabbitMQ.Client's sources.
         Assert.False(ClientPublisherSource.MayInject);
-        using (new ClientActivityCapture())
+        using (ClientSpans())
         {
             Assert.True(ClientPublisherSource.MayInject);
         }
@@ -75,23 +75,7 @@ public sealed class CoexistenceTests(BrokerFixture fixture) : IDisposable
         Assert.False(ClientPublisherSource.MayInject);
     }
 
-    private sealed class ClientActivityCapture : IDisposable
-    {
-        private readonly ActivityListener _listener;
-
-        public ClientActivityCapture()
-        {
-            _listener = new ActivityListener
-            {
-                ShouldListenTo = static s => s.Name.StartsWith("RabbitMQ.Client", StringComparison.Ordinal),
-                Sample = static (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-                ActivityStopped = a => Stopped.Add(a),
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public System.Collections.Concurrent.ConcurrentBag<Activity> Stopped { get; } = [];
-
-        public void Dispose() => _listener.Dispose();
-    }
+    /// <summary>A tracer provider that also listens to RabbitMQ.Client's sources; exports only their spans.</summary>
+    private static ExportedSpans ClientSpans() =>
+        new(static a => a.Source.Name.StartsWith("RabbitMQ.Client", StringComparison.Ordinal), static b => b.AddSource("RabbitMQ.Client.*"));
 }

@@ -9,7 +9,7 @@ namespace Messaging.IntegrationTests.RabbitMq;
 [Collection(BrokerCollection.Name)]
 public sealed class FaultTests(BrokerFixture fixture, ITestOutputHelper output) : IDisposable
 {
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 

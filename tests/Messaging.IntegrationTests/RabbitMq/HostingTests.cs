@@ -17,7 +17,7 @@ namespace Messaging.IntegrationTests.RabbitMq;
 public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -72,7 +72,7 @@ public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output
 
             // Both workers and the publisher share the application's one connection.
             Assert.Equal(1, connections.Count(c => c == connectionName));
-            var links = _capture.Stopped.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + us).ToList();
+            var links = _capture.Exported.Where(a => a.Kind == ActivityKind.Consumer && a.OperationName == "process " + us).ToList();
             Assert.Equal(3, links.Count);
             Assert.All(links, a => Assert.Equal(default, a.ParentSpanId)); // the "Us" worker's own Parenting: Link
         }

@@ -9,7 +9,7 @@ namespace Messaging.IntegrationTests.RabbitMq;
 [Collection(BrokerCollection.Name)]
 public sealed class RoundTripTests(BrokerFixture fixture) : IDisposable
 {
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 

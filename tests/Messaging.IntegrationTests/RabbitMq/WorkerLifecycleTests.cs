@@ -15,7 +15,7 @@ namespace Messaging.IntegrationTests.RabbitMq;
 public sealed class WorkerLifecycleTests(BrokerFixture fixture) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 

@@ -24,7 +24,7 @@ public sealed class BaggageBridgeTests
     public void Inside_a_scope_both_APIs_hold_exactly_the_message_baggage()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
 
         using (var scope = Instrumentation().StartConsumer(Incoming(destination, RemoteContext(), MessageBaggage)))
         {
@@ -43,7 +43,7 @@ public sealed class BaggageBridgeTests
     public void Members_changed_through_the_activity_API_are_what_a_nested_publish_carries()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
 
         using (instrumentation.StartConsumer(Incoming(destination, RemoteContext(), MessageBaggage)))
@@ -67,7 +67,7 @@ public sealed class BaggageBridgeTests
     public void Members_changed_through_Baggage_Current_are_what_a_nested_publish_carries()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
 
         using (instrumentation.StartConsumer(Incoming(destination, RemoteContext(), MessageBaggage)))
@@ -88,7 +88,7 @@ public sealed class BaggageBridgeTests
     public void A_member_changed_through_both_APIs_takes_the_value_of_Baggage_Current_and_removals_through_either_hold()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
 
         using (instrumentation.StartConsumer(Incoming(destination, RemoteContext(), MessageBaggage)))
@@ -106,7 +106,7 @@ public sealed class BaggageBridgeTests
     public void Outside_a_handler_both_APIs_are_merged_without_duplicates_and_the_outbound_policy_applies_to_both()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation(o => o.OutboundBaggage.DeniedKeys.Add("secret.*"));
 
         // As ASP.NET Core leaves it without OpenTelemetry's instrumentation: baggage on the request's activity.
@@ -136,7 +136,7 @@ public sealed class BaggageBridgeTests
     public void The_activity_chain_alone_is_carried_with_the_nearest_value_winning()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
         using var request = AmbientSource.StartRoot("request");
         request.AddBaggage("k", "parent");
@@ -151,7 +151,7 @@ public sealed class BaggageBridgeTests
     public async Task No_message_sees_another_messages_baggage_through_either_API_at_concurrency_16()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
         const int flows = 16;
         const int perFlow = 50;
@@ -203,7 +203,7 @@ public sealed class BaggageBridgeTests
     public void The_HTTP_propagator_writes_one_W3C_baggage_header_of_both_APIs_with_the_outbound_policy_applied()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation(o => o.OutboundBaggage.DeniedKeys.Add("secret.*"));
         var propagator = instrumentation.CreateHttpPropagator();
 
@@ -227,7 +227,7 @@ public sealed class BaggageBridgeTests
     public void The_policy_propagator_injects_both_APIs_baggage_with_the_outbound_policy_through_the_inner_propagator()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation(o => o.OutboundBaggage.DeniedKeys.Add("secret.*"));
         var propagator = instrumentation.CreatePolicyPropagator();
 

@@ -1,4 +1,8 @@
 using System.Text;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 using OpenTelemetry;
 using Xunit;
 using static Messaging.Tests.Core.CoreTestSupport;
@@ -7,13 +11,12 @@ namespace Messaging.Tests.Core;
 
 /// <summary>
 /// Outbound and inbound baggage policy: allow/deny, refused characters, limits with whole-member drops in a
-/// deterministic order, drop counting and logging. Tests are synchronous so drops can be attributed to the test by
-/// the thread that counted them (other tests count drops in parallel).
+/// deterministic order, drop counting and logging. The dropped-members counter names no destination, so the class
+/// runs alone: every drop a collector sees is this test's.
 /// </summary>
+[Collection(DestinationlessMetricTests.Name)]
 public sealed class BaggagePolicyTests
 {
-    private const string Dropped = "messaging.propagation.baggage.dropped";
-
     // ---- allow / deny --------------------------------------------------------------------------------------
 
     [Fact]
@@ -104,12 +107,12 @@ public sealed class BaggagePolicyTests
     [InlineData("a=1,key=x%0d%0ay,z=2")]
     public void Inbound_values_decoding_to_cr_lf_or_nul_are_refused_and_neighbours_kept(string header)
     {
-        using var metrics = new MetricRecorder(Dropped);
+        using var metrics = new MetricCollector<long>(Instruments.BaggageDropped);
 
         var baggage = Instrumentation().Extract(Carrier(("baggage", header))).Baggage;
 
         Assert.Equal(Contents(Bag(("a", "1"), ("z", "2"))), Contents(baggage));
-        Assert.Equal(new Dictionary<string, long> { ["inbound/invalid_characters"] = 1 }, Sum(metrics.OnThisThread));
+        Assert.Equal(new Dictionary<string, long> { ["inbound/invalid_characters"] = 1 }, Sum(metrics.GetMeasurementSnapshot()));
     }
 
     // ---- limits --------------------------------------------------------------------------------------------
@@ -228,7 +231,7 @@ public sealed class BaggagePolicyTests
     [Fact]
     public void Inbound_policy_applies_to_extracted_baggage()
     {
-        using var metrics = new MetricRecorder(Dropped);
+        using var metrics = new MetricCollector<long>(Instruments.BaggageDropped);
         var instrumentation = Instrumentation(o =>
         {
             o.InboundBaggage.DeniedKeys.Add("secret");
@@ -239,7 +242,7 @@ public sealed class BaggagePolicyTests
         var context = instrumentation.Extract(Carrier(("traceparent", TraceParent(RemoteContext())), ("baggage", "z=1,secret=s,a=2,m=3")));
 
         Assert.Equal(Contents(Bag(("a", "2"), ("m", "3"))), Contents(context.Baggage));
-        Assert.Equal(new Dictionary<string, long> { ["inbound/denied"] = 1, ["inbound/member_limit"] = 1 }, Sum(metrics.OnThisThread));
+        Assert.Equal(new Dictionary<string, long> { ["inbound/denied"] = 1, ["inbound/member_limit"] = 1 }, Sum(metrics.GetMeasurementSnapshot()));
     }
 
     [Fact]
@@ -269,7 +272,7 @@ public sealed class BaggagePolicyTests
         var members = Enumerable.Range(0, 1000).Select(i => $"k{i:D5}={new string('v', 93)}").ToArray();
         var header = string.Join(',', members);
         Assert.True(header.Length > 100_000);
-        using var metrics = new MetricRecorder(Dropped);
+        using var metrics = new MetricCollector<long>(Instruments.BaggageDropped);
         var value = asBytes ? Encoding.UTF8.GetBytes(header) : (object)header;
 
         var extracted = Instrumentation().Extract(Carrier(("baggage", value))).Baggage;
@@ -286,7 +289,7 @@ public sealed class BaggagePolicyTests
             Enumerable.Range(0, 10).Select(i => $"k{i:D5}"),
             Contents(current).Keys);
         Assert.All(Contents(current).Values, v => Assert.Equal(new string('v', 93), v));
-        var drops = Sum(metrics.OnThisThread);
+        var drops = Sum(metrics.GetMeasurementSnapshot());
         Assert.True(drops.GetValueOrDefault("inbound/member_limit") >= 936 + 54, string.Join(", ", drops));
     }
 
@@ -309,7 +312,7 @@ public sealed class BaggagePolicyTests
     [InlineData(ContextTrust.Untrusted)]
     public void Baggage_discarded_by_trust_is_counted(ContextTrust trust)
     {
-        using var metrics = new MetricRecorder(Dropped);
+        using var metrics = new MetricCollector<long>(Instruments.BaggageDropped);
         var message = Incoming(UniqueDestination(), RemoteContext(), "a=1,b=2,c=3");
 
         using (Instrumentation(o => o.Trust = trust).StartConsumer(message))
@@ -317,7 +320,7 @@ public sealed class BaggagePolicyTests
             Assert.Equal(0, Baggage.Current.Count);
         }
 
-        Assert.Equal(new Dictionary<string, long> { ["inbound/untrusted"] = 3 }, Sum(metrics.OnThisThread));
+        Assert.Equal(new Dictionary<string, long> { ["inbound/untrusted"] = 3 }, Sum(metrics.GetMeasurementSnapshot()));
     }
 
     // ---- logging -------------------------------------------------------------------------------------------
@@ -325,15 +328,16 @@ public sealed class BaggagePolicyTests
     [Fact]
     public void Drops_are_logged_once_per_cause_and_interval_with_the_suppressed_count()
     {
-        var logs = new CapturingLoggerFactory();
-        var time = new ManualTimeProvider();
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = new LoggerFactory([logs]);
+        var time = new FakeTimeProvider();
         var instrumentation = Instrumentation(
             o =>
             {
                 o.OutboundBaggage.DeniedKeys.Add("secret");
                 o.OutboundBaggage.MaxMembers = 1;
             },
-            logs,
+            loggerFactory,
             time);
 
         Baggage.Current = Bag(("secret", "1"), ("a", "1"));
@@ -343,23 +347,23 @@ public sealed class BaggagePolicyTests
         Baggage.Current = Bag(("a", "1"), ("b", "2"), ("c", "3"));
         instrumentation.InjectCurrent(new DictionaryHeaderCarrier(Headers()));
 
-        var first = logs.Entries.Where(e => e.EventId.Id == 2).ToList();
+        var first = logs.Collector.GetSnapshot().Where(e => e.Id.Id == 2).ToList();
         Assert.Equal(2, first.Count);
-        Assert.Equal("denied", first[0].State["Reason"]);
-        Assert.Equal("outbound", first[0].State["Direction"]);
-        Assert.Equal(1, first[0].State["Count"]);
-        Assert.Equal(0L, first[0].State["Suppressed"]);
-        Assert.Equal("member_limit", first[1].State["Reason"]);
-        Assert.Equal(2, first[1].State["Count"]);
+        Assert.Equal("denied", first[0].GetStructuredStateValue("Reason"));
+        Assert.Equal("outbound", first[0].GetStructuredStateValue("Direction"));
+        Assert.Equal("1", first[0].GetStructuredStateValue("Count"));
+        Assert.Equal("0", first[0].GetStructuredStateValue("Suppressed"));
+        Assert.Equal("member_limit", first[1].GetStructuredStateValue("Reason"));
+        Assert.Equal("2", first[1].GetStructuredStateValue("Count"));
 
         time.Advance(TimeSpan.FromSeconds(61));
         Baggage.Current = Bag(("secret", "1"));
         instrumentation.InjectCurrent(new DictionaryHeaderCarrier(Headers()));
 
-        var all = logs.Entries.Where(e => e.EventId.Id == 2).ToList();
+        var all = logs.Collector.GetSnapshot().Where(e => e.Id.Id == 2).ToList();
         Assert.Equal(3, all.Count);
-        Assert.Equal("denied", all[2].State["Reason"]);
-        Assert.Equal(2L, all[2].State["Suppressed"]);
+        Assert.Equal("denied", all[2].GetStructuredStateValue("Reason"));
+        Assert.Equal("2", all[2].GetStructuredStateValue("Suppressed"));
     }
 
     // ---- validation ----------------------------------------------------------------------------------------
@@ -412,21 +416,21 @@ public sealed class BaggagePolicyTests
     {
         var instrumentation = Instrumentation(o => configure(o.OutboundBaggage));
         var headers = Headers();
-        using var metrics = new MetricRecorder(Dropped);
+        using var metrics = new MetricCollector<long>(Instruments.BaggageDropped);
         Baggage.Current = Bag(items);
         instrumentation.InjectCurrent(new DictionaryHeaderCarrier(headers));
         Baggage.Current = default;
-        return (headers.GetValueOrDefault("baggage") as string, Sum(metrics.OnThisThread));
+        return (headers.GetValueOrDefault("baggage") as string, Sum(metrics.GetMeasurementSnapshot()));
     }
 
     /// <summary>Drop counts by "direction/reason".</summary>
-    private static Dictionary<string, long> Sum(IEnumerable<MetricRecorder.Measurement> measurements)
+    private static Dictionary<string, long> Sum(IEnumerable<CollectedMeasurement<long>> measurements)
     {
         var sums = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var m in measurements)
         {
             var key = m.Tag("direction") + "/" + m.Tag("reason");
-            sums[key] = sums.GetValueOrDefault(key) + (long)m.Value;
+            sums[key] = sums.GetValueOrDefault(key) + m.Value;
         }
 
         return sums;

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using OpenTelemetry;
 using Xunit;
 using static Messaging.Tests.Core.CoreTestSupport;
@@ -19,15 +21,13 @@ namespace Messaging.Tests.Core;
 /// </summary>
 public sealed class ConsumerScopeTests
 {
-    private const string ContextMissing = "messaging.propagation.context.missing";
-
     // ---- restoring the previous ambient context -------------------------------------------------------------
 
     [Fact]
     public void Dispose_restores_the_previous_activity_object_and_baggage()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"), ("shared", "outer"));
@@ -45,7 +45,7 @@ public sealed class ConsumerScopeTests
     public void Dispose_restores_when_there_was_no_ambient_context()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         Activity.Current = null;
 
         var scope = Instrumentation().StartConsumer(Incoming(destination, RemoteContext(), "m=1"));
@@ -61,7 +61,7 @@ public sealed class ConsumerScopeTests
     public async Task Dispose_restores_after_the_handler_throws_across_awaits()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
 
@@ -78,7 +78,7 @@ public sealed class ConsumerScopeTests
 
         Assert.Same(outer, Activity.Current);
         Assert.Equal(Contents(Bag(("outer", "1"))), Contents(Baggage.Current));
-        var span = Assert.Single(collector.Stopped);
+        var span = Assert.Single(collector.Exported);
         Assert.Equal(ActivityStatusCode.Error, span.Status);
         Assert.Equal(typeof(InvalidOperationException).FullName, span.GetTagItem("error.type"));
     }
@@ -87,7 +87,7 @@ public sealed class ConsumerScopeTests
     public async Task Dispose_in_finally_restores_when_the_exception_propagates_from_the_scopes_own_flow()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
         var instrumentation = Instrumentation();
@@ -121,7 +121,7 @@ public sealed class ConsumerScopeTests
     public async Task Dispose_restores_after_the_handler_is_cancelled()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
         using var cancellation = new CancellationTokenSource();
@@ -152,7 +152,7 @@ public sealed class ConsumerScopeTests
     public async Task Dispose_restores_after_the_handler_replaced_activity_and_baggage()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
 
@@ -180,7 +180,7 @@ public sealed class ConsumerScopeTests
     public async Task Dispose_restores_after_awaits_that_hop_threads()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
         var remote = RemoteContext();
@@ -219,7 +219,7 @@ public sealed class ConsumerScopeTests
     public async Task Scope_started_and_disposed_in_one_async_method_restores_at_every_level()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
         var instrumentation = Instrumentation();
@@ -244,7 +244,7 @@ public sealed class ConsumerScopeTests
     public void Nested_scopes_restore_in_order_and_dispose_is_idempotent()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
         var instrumentation = Instrumentation();
@@ -271,7 +271,7 @@ public sealed class ConsumerScopeTests
         Assert.Equal(Contents(Bag(("c", "3"))), Contents(Baggage.Current));
         third.Dispose();
         Assert.Same(outer, Activity.Current);
-        Assert.Equal(3, collector.Stopped.Count);
+        Assert.Equal(3, collector.Exported.Count);
     }
 
     // ---- the shared-holder leak ----------------------------------------------------------------------------
@@ -280,7 +280,7 @@ public sealed class ConsumerScopeTests
     public async Task Scope_never_writes_into_the_outer_baggage_holder_while_it_runs()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
 
         // The outer flow owns a baggage holder; flows started from it inherit a reference to the same holder.
@@ -319,7 +319,7 @@ public sealed class ConsumerScopeTests
     public async Task Scope_without_message_baggage_never_writes_into_the_outer_holder()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
         Baggage.Current = Bag(("outer", "1"));
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -348,7 +348,7 @@ public sealed class ConsumerScopeTests
     {
         const int Count = 1000;
         var destination = UniqueDestination("concurrent");
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = Instrumentation();
         using var outer = AmbientSource.StartRoot();
         Baggage.Current = Bag(("outer", "1"));
@@ -418,7 +418,7 @@ public sealed class ConsumerScopeTests
         Assert.Empty(failures);
         Assert.Same(outer, Activity.Current);
         Assert.Equal(Contents(Bag(("outer", "1"))), Contents(Baggage.Current));
-        var spans = collector.Stopped;
+        var spans = collector.Exported;
         Assert.Equal(Count, spans.Count);
         Assert.Equal(traceIds.ToHashSet(), spans.Select(s => s.TraceId).ToHashSet());
 
@@ -449,7 +449,7 @@ public sealed class ConsumerScopeTests
     public void Child_mode_makes_the_consumer_span_current_as_a_child_of_the_remote_context()
     {
         var destination = UniqueDestination("orders");
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var remote = RemoteContext();
         var message = Incoming(destination, ("traceparent", TraceParent(remote)), ("baggage", "tenant=acme"), ("tracestate", "vendor=v1")) with
         {
@@ -495,14 +495,14 @@ public sealed class ConsumerScopeTests
             Assert.Equal(5672, span.GetTagItem("server.port"));
         }
 
-        Assert.Single(collector.Stopped);
+        Assert.Single(collector.Exported);
     }
 
     [Fact]
     public void Link_mode_makes_a_root_with_exactly_one_link_to_the_remote_context()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var remote = RemoteContext();
 
         using var scope = Instrumentation(o => o.Parenting = ParentingMode.Link).StartConsumer(Incoming(destination, remote, "tenant=acme"));
@@ -517,7 +517,7 @@ public sealed class ConsumerScopeTests
     public void Untrusted_makes_a_root_with_a_link_and_no_baggage_whatever_the_policy_says()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var remote = RemoteContext();
         Baggage.Current = Bag(("outer", "1"));
         var instrumentation = Instrumentation(o =>
@@ -542,7 +542,7 @@ public sealed class ConsumerScopeTests
     public void DropBaggage_keeps_the_parent_and_empties_the_baggage()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var remote = RemoteContext();
         Baggage.Current = Bag(("outer", "1"));
 
@@ -562,7 +562,7 @@ public sealed class ConsumerScopeTests
     public void Parenting_policy_decides_per_message_from_the_incoming_message()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var seen = new List<IncomingMessage>();
         var instrumentation = Instrumentation(o =>
         {
@@ -600,8 +600,9 @@ public sealed class ConsumerScopeTests
     public void Throwing_parenting_policy_falls_back_to_the_default_and_warns(ParentingMode fallback)
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
-        var logs = new CapturingLoggerFactory();
+        using var collector = SpansOf(destination);
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = new LoggerFactory([logs]);
         var remote = RemoteContext();
         var instrumentation = Instrumentation(
             o =>
@@ -609,7 +610,7 @@ public sealed class ConsumerScopeTests
                 o.Parenting = fallback;
                 o.ParentingPolicy = _ => throw new InvalidOperationException("policy bug");
             },
-            logs);
+            loggerFactory);
 
         using (var scope = instrumentation.StartConsumer(Incoming(destination, remote, "k=v")))
         {
@@ -627,7 +628,7 @@ public sealed class ConsumerScopeTests
             Assert.Equal("v", Baggage.Current.GetBaggage("k"));
         }
 
-        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 3);
+        var warning = Assert.Single(logs.Collector.GetSnapshot(), e => e.Id.Id == 3);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.IsType<InvalidOperationException>(warning.Exception);
     }
@@ -638,10 +639,11 @@ public sealed class ConsumerScopeTests
     public void Missing_context_makes_a_root_without_link_and_is_counted_and_logged_once(ParentingMode mode)
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
-        using var metrics = new MetricRecorder(ContextMissing);
-        var logs = new CapturingLoggerFactory();
-        var instrumentation = Instrumentation(o => o.Parenting = mode, logs);
+        using var collector = SpansOf(destination);
+        using var metrics = new MetricCollector<long>(Instruments.ContextMissing);
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = new LoggerFactory([logs]);
+        var instrumentation = Instrumentation(o => o.Parenting = mode, loggerFactory);
 
         using (var scope = instrumentation.StartConsumer(Incoming(destination, ("baggage", "k=v"), ("other", "x"))))
         {
@@ -654,15 +656,15 @@ public sealed class ConsumerScopeTests
             AssertRootWithoutLinks(scope);
         }
 
-        var counted = metrics.WithTag("messaging.destination.name", destination);
+        var counted = Of(metrics, destination);
         Assert.Equal(2, counted.Count);
         Assert.All(counted, m => Assert.Equal("missing", m.Tag("reason")));
         Assert.All(counted, m => Assert.Equal(1, m.Value));
 
         // Rate-limited: one warning for the two messages.
-        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 1);
+        var warning = Assert.Single(logs.Collector.GetSnapshot(), e => e.Id.Id == 1);
         Assert.Equal(LogLevel.Warning, warning.Level);
-        Assert.Equal("missing", warning.State["Reason"]);
+        Assert.Equal("missing", warning.GetStructuredStateValue("Reason"));
     }
 
     public static TheoryData<object?> MalformedTraceParents => new()
@@ -682,8 +684,8 @@ public sealed class ConsumerScopeTests
     public void Malformed_context_makes_a_root_without_link_and_is_counted_as_malformed(object? traceParent)
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
-        using var metrics = new MetricRecorder(ContextMissing);
+        using var collector = SpansOf(destination);
+        using var metrics = new MetricCollector<long>(Instruments.ContextMissing);
 
         using (var scope = Instrumentation(o => o.Parenting = ParentingMode.Link).StartConsumer(Incoming(destination, ("traceparent", traceParent), ("baggage", "k=v"))))
         {
@@ -691,7 +693,7 @@ public sealed class ConsumerScopeTests
             Assert.Equal("v", Baggage.Current.GetBaggage("k"));
         }
 
-        var counted = Assert.Single(metrics.WithTag("messaging.destination.name", destination));
+        var counted = Assert.Single(Of(metrics, destination));
         Assert.Equal("malformed", counted.Tag("reason"));
     }
 
@@ -702,7 +704,7 @@ public sealed class ConsumerScopeTests
     public void Unrelated_ambient_activity_never_becomes_the_consumer_parent(ParentingMode mode, bool withContext)
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var ambient = AmbientSource.StartRoot("unrelated ambient work");
         var remote = RemoteContext();
         var message = withContext ? Incoming(destination, remote) : Incoming(destination);
@@ -733,6 +735,8 @@ public sealed class ConsumerScopeTests
     public void A_throwing_listener_leaves_the_ambient_activity_in_place()
     {
         var destination = UniqueDestination();
+
+        // The subject is a listener whose sampling callback throws: a raw ActivityListener, no exporter.
         using var listener = new ActivityListener
         {
             ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,

@@ -1,9 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Messaging.Propagation;
+using Messaging.Tests.Support;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Trace;
 using Xunit;
 
 namespace Messaging.Tests.Core;
@@ -18,6 +19,17 @@ public sealed class ListenerSensitiveTests
     public const string Name = "Messaging ActivitySource listeners (run alone)";
 }
 
+/// <summary>
+/// Tests that count measurements whose tags name no destination (baggage members dropped). The library's instruments
+/// are process-wide and a metric collector sees every test's measurements, so these tests run alone, after the
+/// parallel ones.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DestinationlessMetricTests
+{
+    public const string Name = "Measurements without a destination tag (run alone)";
+}
+
 /// <summary>Small builders shared by the Core tests.</summary>
 internal static class CoreTestSupport
 {
@@ -26,7 +38,28 @@ internal static class CoreTestSupport
     public static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>A destination no other test uses: spans, metrics and samplers are filtered by it.</summary>
-    public static string UniqueDestination(string prefix = "queue") => prefix + "-" + Guid.NewGuid().ToString("N");
+    public static string UniqueDestination(string prefix = "queue") => TestData.UniqueName(prefix);
+
+    /// <summary>Exports (OpenTelemetry SDK, in memory) the producer and consumer spans of <paramref name="destination"/>.</summary>
+    public static ExportedSpans SpansOf(string destination) => ExportedSpans.Named("send " + destination, "process " + destination);
+
+    /// <summary>
+    /// A tracer provider whose sampler drops every span of the library's source: the spans are created (the SDK samples
+    /// a dropped span as propagation-only), so their context is injected, but they are neither recorded nor exported.
+    /// The test inspects the span its scope started. (A parent-based sampler: the SDK treats a bare always-off sampler
+    /// specially and creates no child span of an unsampled local parent.)
+    /// </summary>
+    public static ExportedSpans UnsampledSpans() => new(configure: static b => b.SetSampler(new ParentBasedSampler(new AlwaysOffSampler())));
+
+    /// <summary>The measurements collected so far whose <c>messaging.destination.name</c> is <paramref name="destination"/>.</summary>
+    public static List<CollectedMeasurement<T>> Of<T>(MetricCollector<T> metrics, string destination)
+        where T : struct =>
+        [.. metrics.GetMeasurementSnapshot().Where(m => m.Tags.TryGetValue("messaging.destination.name", out var d) && Equals(d, destination))];
+
+    /// <summary>A tag of a measurement as a string; null when absent.</summary>
+    public static string? Tag<T>(this CollectedMeasurement<T> measurement, string key)
+        where T : struct =>
+        measurement.Tags.TryGetValue(key, out var value) ? value as string : null;
 
     public static MessagingInstrumentation Instrumentation(Action<MessagingOptions>? configure = null, ILoggerFactory? loggerFactory = null, TimeProvider? time = null)
     {
@@ -84,6 +117,10 @@ internal static class CoreTestSupport
 }
 
 /// <summary>An ambient (application) activity source, with its own listener, unrelated to the library's source.</summary>
+/// <remarks>
+/// The listener collects nothing: it only makes the source create activities, so a test has an application's
+/// ambient span that no tracer provider of a test exports, whatever listens to the library's source.
+/// </remarks>
 internal static class AmbientSource
 {
     public static readonly ActivitySource Source = new("Messaging.Tests.Core.Ambient");
@@ -109,159 +146,5 @@ internal static class AmbientSource
         };
         ActivitySource.AddActivityListener(listener);
         return listener;
-    }
-}
-
-/// <summary>
-/// A listener on the library's source that samples only spans with the given names (so tests running in parallel,
-/// each with its own destination, do not see each other's spans) and collects them when they stop.
-/// </summary>
-internal sealed class ActivityCollector : IDisposable
-{
-    private readonly ActivityListener _listener;
-    private readonly ConcurrentQueue<Activity> _stopped = new();
-    private readonly HashSet<string> _names;
-
-    public ActivityCollector(ActivitySamplingResult sampling, params string[] names)
-    {
-        _names = new HashSet<string>(names, StringComparer.Ordinal);
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> options) => _names.Contains(options.Name) ? sampling : ActivitySamplingResult.None,
-            SampleUsingParentId = (ref ActivityCreationOptions<string> options) => _names.Contains(options.Name) ? sampling : ActivitySamplingResult.None,
-            ActivityStopped = activity =>
-            {
-                if (_names.Contains(activity.OperationName))
-                {
-                    _stopped.Enqueue(activity);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
-
-    public IReadOnlyList<Activity> Stopped => [.. _stopped];
-
-    /// <summary>Samples (all data, recorded) the producer and consumer spans of <paramref name="destination"/>.</summary>
-    public static ActivityCollector For(string destination, ActivitySamplingResult sampling = ActivitySamplingResult.AllDataAndRecorded) =>
-        new(sampling, "send " + destination, "process " + destination);
-
-    public void Dispose() => _listener.Dispose();
-}
-
-/// <summary>Records measurements of the library's meter, with the managed thread that made each one.</summary>
-internal sealed class MetricRecorder : IDisposable
-{
-    private readonly MeterListener _listener = new();
-    private readonly ConcurrentQueue<Measurement> _measurements = new();
-
-    public MetricRecorder(params string[] instruments)
-    {
-        var names = new HashSet<string>(instruments, StringComparer.Ordinal);
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == MessagingTelemetry.MeterName && names.Contains(instrument.Name))
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
-        _listener.Start();
-    }
-
-    public IReadOnlyList<Measurement> All => [.. _measurements];
-
-    /// <summary>Measurements made on the calling thread (for synchronous tests, this excludes parallel tests' ones).</summary>
-    public IReadOnlyList<Measurement> OnThisThread
-    {
-        get
-        {
-            var thread = Environment.CurrentManagedThreadId;
-            return [.. _measurements.Where(m => m.ThreadId == thread)];
-        }
-    }
-
-    public IReadOnlyList<Measurement> WithTag(string key, string value) =>
-        [.. _measurements.Where(m => m.Tags.TryGetValue(key, out var v) && Equals(v, value))];
-
-    public void Dispose() => _listener.Dispose();
-
-    private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var dictionary = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var tag in tags)
-        {
-            dictionary[tag.Key] = tag.Value;
-        }
-
-        _measurements.Enqueue(new Measurement(instrument.Name, value, dictionary, Environment.CurrentManagedThreadId));
-    }
-
-    internal sealed record Measurement(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags, int ThreadId)
-    {
-        public string? Tag(string key) => Tags.TryGetValue(key, out var value) ? value as string : null;
-    }
-}
-
-/// <summary>A logger factory that keeps every entry.</summary>
-internal sealed class CapturingLoggerFactory : ILoggerFactory
-{
-    private readonly ConcurrentQueue<Entry> _entries = new();
-
-    public IReadOnlyList<Entry> Entries => [.. _entries];
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void AddProvider(ILoggerProvider provider)
-    {
-    }
-
-    public void Dispose()
-    {
-    }
-
-    internal sealed record Entry(string Category, LogLevel Level, EventId EventId, string Message, IReadOnlyDictionary<string, object?> State, Exception? Exception);
-
-    private sealed class Logger(CapturingLoggerFactory owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var values = new Dictionary<string, object?>(StringComparer.Ordinal);
-            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
-            {
-                foreach (var pair in pairs)
-                {
-                    values[pair.Key] = pair.Value;
-                }
-            }
-
-            owner._entries.Enqueue(new Entry(category, logLevel, eventId, formatter(state, exception), values, exception));
-        }
-    }
-}
-
-/// <summary>A clock that only moves when told to.</summary>
-internal sealed class ManualTimeProvider : TimeProvider
-{
-    private long _timestamp = 1_000_000;
-    private DateTimeOffset _now = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override long GetTimestamp() => Interlocked.Read(ref _timestamp);
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by)
-    {
-        Interlocked.Add(ref _timestamp, by.Ticks);
-        _now += by;
     }
 }

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Messaging.Tests.Support;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenTelemetry;
+using OpenTelemetry.Trace;
 using Xunit;
 using static Messaging.Tests.Core.CoreTestSupport;
 
@@ -13,8 +16,6 @@ namespace Messaging.Tests.Core;
 [Collection(ListenerSensitiveTests.Name)]
 public sealed class ProducerScopeTests
 {
-    private const string SentMessages = "messaging.client.sent.messages";
-
     // ---- owned headers -------------------------------------------------------------------------------------
 
     [Fact]
@@ -34,29 +35,16 @@ public sealed class ProducerScopeTests
     public void Per_message_attributes_replace_a_value_a_listener_set_when_the_span_started()
     {
         var destination = UniqueDestination("orders");
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
-                options.Name.EndsWith(destination, StringComparison.Ordinal) ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
-            ActivityStarted = static activity => activity.SetTag("messaging.message.id", "set-by-listener"),
-            ActivityStopped = activity =>
-            {
-                if (activity.OperationName.EndsWith(destination, StringComparison.Ordinal))
-                {
-                    stopped.Enqueue(activity);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var spans = new ExportedSpans(
+            a => a.OperationName.EndsWith(destination, StringComparison.Ordinal),
+            static b => b.AddProcessor(new TagOnStart("messaging.message.id", "set-by-listener")));
 
         using (new MessagingInstrumentation().StartConsumer(
             new IncomingMessage("rabbitmq", destination, new DictionaryHeaderCarrier(Headers())) { MessageId = "m-1" }))
         {
         }
 
-        var span = Assert.Single(stopped);
+        var span = Assert.Single(spans.Exported);
         var ids = span.TagObjects.Where(static t => t.Key == "messaging.message.id").ToList();
         Assert.Equal("m-1", Assert.Single(ids).Value);
     }
@@ -65,44 +53,27 @@ public sealed class ProducerScopeTests
     public void Sampling_relevant_attributes_reach_the_sampler_and_per_message_attributes_only_recorded_spans()
     {
         var destination = UniqueDestination("orders");
-        var seenBySampler = new ConcurrentQueue<(string Span, Dictionary<string, object?> Tags)>();
-        var stopped = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
-            {
-                if (!options.Name.EndsWith(destination, StringComparison.Ordinal))
-                {
-                    return ActivitySamplingResult.None;
-                }
+        var sampler = new DroppingSampler(destination);
+        using var tracing = new ExportedSpans(configure: b => b.SetSampler(sampler));
 
-                seenBySampler.Enqueue((options.Name, (options.Tags ?? []).ToDictionary(static t => t.Key, static t => t.Value)));
-                return ActivitySamplingResult.PropagationData; // created, not recorded
-            },
-            ActivityStopped = activity =>
-            {
-                if (activity.OperationName.EndsWith(destination, StringComparison.Ordinal))
-                {
-                    stopped.Enqueue(activity);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-
+        // Dropped spans are created (propagation only) but never exported: keep the ones the scopes started.
+        var started = new List<Activity?>();
         var headers = new DictionaryHeaderCarrier(Headers());
-        using (new MessagingInstrumentation().StartProducer(
+        using (var scope = new MessagingInstrumentation().StartProducer(
             new OutgoingMessage("rabbitmq", destination) { OperationName = "publish", MessageId = "m-1", RoutingKey = "rk", BodySize = 42, ServerAddress = "broker", ServerPort = 5672 },
             headers))
         {
+            started.Add(scope.Activity);
         }
 
         var incoming = new IncomingMessage("rabbitmq", destination, headers) { MessageId = "m-1", RoutingKey = "rk", BodySize = 42, ServerAddress = "broker", ServerPort = 5672 };
-        using (new MessagingInstrumentation().StartConsumer(incoming))
+        using (var scope = new MessagingInstrumentation().StartConsumer(incoming))
         {
+            started.Add(scope.Activity);
         }
 
-        var sampled = seenBySampler.ToDictionary(static s => s.Span, static s => s.Tags);
+        Assert.DoesNotContain(tracing.Exported, a => a.OperationName.EndsWith(destination, StringComparison.Ordinal));
+        var sampled = sampler.Seen.ToDictionary(static s => s.Span, static s => s.Tags);
         foreach (var (span, operationType, operationName) in new[] { ("send " + destination, "send", "publish"), ("process " + destination, "process", "process") })
         {
             var tags = sampled[span];
@@ -115,9 +86,11 @@ public sealed class ProducerScopeTests
             Assert.False(tags.ContainsKey("messaging.message.id"));
         }
 
-        Assert.Equal(2, stopped.Count);
-        Assert.All(stopped, static a =>
+        Assert.Equal(2, started.Count);
+        Assert.All(started, static a =>
         {
+            Assert.NotNull(a);
+            Assert.True(a.IsStopped);
             Assert.False(a.IsAllDataRequested);
             Assert.Null(a.GetTagItem("messaging.message.id"));
             Assert.Null(a.GetTagItem("messaging.message.body.size"));
@@ -128,7 +101,7 @@ public sealed class ProducerScopeTests
     public void Spans_of_one_destination_share_nothing_stale_when_system_operation_or_server_change()
     {
         var destination = UniqueDestination("orders");
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var instrumentation = new MessagingInstrumentation();
         var variants = new[]
         {
@@ -145,7 +118,7 @@ public sealed class ProducerScopeTests
             }
         }
 
-        var spans = collector.Stopped.ToList();
+        var spans = collector.Exported.ToList();
         Assert.Equal(variants.Length, spans.Count);
         for (var i = 0; i < variants.Length; i++)
         {
@@ -164,7 +137,7 @@ public sealed class ProducerScopeTests
     {
         var first = UniqueDestination("orders");
         var second = UniqueDestination("invoices");
-        using var collector = new ActivityCollector(ActivitySamplingResult.AllDataAndRecorded, "send " + first, "process " + first, "send " + second, "process " + second);
+        using var collector = ExportedSpans.Named("send " + first, "process " + first, "send " + second, "process " + second);
         var instrumentation = new MessagingInstrumentation();
         var destinations = new[] { first, first, second, first, second, second };
         foreach (var destination in destinations)
@@ -178,7 +151,7 @@ public sealed class ProducerScopeTests
             }
         }
 
-        var spans = collector.Stopped.ToList();
+        var spans = collector.Exported.ToList();
         Assert.Equal(2 * destinations.Length, spans.Count);
         for (var i = 0; i < destinations.Length; i++)
         {
@@ -196,7 +169,7 @@ public sealed class ProducerScopeTests
     public void Producer_span_is_named_send_destination_with_kind_producer_and_semconv_tags()
     {
         var destination = UniqueDestination("orders");
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         var headers = Headers();
         var message = new OutgoingMessage("rabbitmq", destination)
         {
@@ -217,7 +190,7 @@ public sealed class ProducerScopeTests
             Assert.Same(span, Activity.Current);
         }
 
-        Assert.Same(span, Assert.Single(collector.Stopped));
+        Assert.Same(span, Assert.Single(collector.Exported));
         Assert.Equal("send " + destination, span.DisplayName);
         Assert.Equal(ActivityKind.Producer, span.Kind);
         Assert.Equal("rabbitmq", span.GetTagItem("messaging.system"));
@@ -238,13 +211,13 @@ public sealed class ProducerScopeTests
     public void Optional_tags_are_absent_when_unknown_and_operation_name_defaults_to_send()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
 
         using (Instrumentation().StartProducer(new OutgoingMessage("servicebus", destination), new DictionaryHeaderCarrier(Headers())))
         {
         }
 
-        var span = Assert.Single(collector.Stopped);
+        var span = Assert.Single(collector.Exported);
         Assert.Equal("send", span.GetTagItem("messaging.operation.name"));
         Assert.Null(span.GetTagItem("messaging.message.id"));
         Assert.Null(span.GetTagItem("messaging.message.body.size"));
@@ -256,7 +229,7 @@ public sealed class ProducerScopeTests
     public void Producer_span_is_a_child_of_the_ambient_activity_which_is_current_again_after_dispose()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var ambient = AmbientSource.StartRoot();
         var headers = Headers();
 
@@ -268,7 +241,7 @@ public sealed class ProducerScopeTests
         }
 
         Assert.Same(ambient, Activity.Current);
-        var span = Assert.Single(collector.Stopped);
+        var span = Assert.Single(collector.Exported);
         Assert.Equal(TraceParent(span), headers["traceparent"]);
     }
 
@@ -276,15 +249,15 @@ public sealed class ProducerScopeTests
     public void RecordException_sets_error_status_and_error_type_and_tags_the_sent_metric()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
-        using var metrics = new MetricRecorder(SentMessages);
+        using var collector = SpansOf(destination);
+        using var metrics = new MetricCollector<long>(Instruments.SentMessages);
 
         using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(Headers())))
         {
             scope.RecordException(new TimeoutException("broker did not confirm"));
         }
 
-        var span = Assert.Single(collector.Stopped);
+        var span = Assert.Single(collector.Exported);
         Assert.Equal(ActivityStatusCode.Error, span.Status);
         Assert.Equal("broker did not confirm", span.StatusDescription);
         Assert.Equal("System.TimeoutException", span.GetTagItem("error.type"));
@@ -292,7 +265,7 @@ public sealed class ProducerScopeTests
         Assert.Equal("exception", exception.Name);
         Assert.Contains(exception.Tags, t => t.Key == "exception.type" && Equals(t.Value, "System.TimeoutException"));
 
-        var sent = Assert.Single(metrics.WithTag("messaging.destination.name", destination));
+        var sent = Assert.Single(Of(metrics, destination));
         Assert.Equal(1, sent.Value);
         Assert.Equal("System.TimeoutException", sent.Tag("error.type"));
         Assert.Equal(TestSystem, sent.Tag("messaging.system"));
@@ -302,13 +275,13 @@ public sealed class ProducerScopeTests
     public void Successful_send_is_counted_once_without_error_type_even_if_disposed_twice()
     {
         var destination = UniqueDestination();
-        using var metrics = new MetricRecorder(SentMessages);
+        using var metrics = new MetricCollector<long>(Instruments.SentMessages);
 
         var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(Headers()));
         scope.Dispose();
         scope.Dispose();
 
-        var sent = Assert.Single(metrics.WithTag("messaging.destination.name", destination));
+        var sent = Assert.Single(Of(metrics, destination));
         Assert.Null(sent.Tag("error.type"));
     }
 
@@ -348,17 +321,17 @@ public sealed class ProducerScopeTests
             Baggage.Current = previous;
         }
 
-        using (ActivityCollector.For(UniqueDestination()))
+        using (SpansOf(UniqueDestination()))
         {
             Assert.False(instrumentation.CanSkipProducer);
         }
 
-        using (new MetricRecorder(SentMessages))
+        using (new MetricCollector<long>(Instruments.SentMessages))
         {
             Assert.False(instrumentation.CanSkipProducer);
         }
 
-        using (new MetricRecorder("messaging.propagation.header.size"))
+        using (new MetricCollector<long>(Instruments.HeaderSize))
         {
             Assert.False(instrumentation.CanSkipProducer);
         }
@@ -386,7 +359,7 @@ public sealed class ProducerScopeTests
     {
         AssertNothingListensToTheLibrary();
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination, ActivitySamplingResult.PropagationData);
+        using var collector = UnsampledSpans();
         var headers = Headers();
 
         using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(headers)))
@@ -404,7 +377,7 @@ public sealed class ProducerScopeTests
     {
         AssertNothingListensToTheLibrary();
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination, ActivitySamplingResult.PropagationData);
+        using var collector = UnsampledSpans();
         using var ambient = new Activity("ambient").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None).Start();
         var headers = Headers();
 
@@ -501,7 +474,7 @@ public sealed class ProducerScopeTests
     public void InjectCurrent_injects_the_current_activity_and_baggage_without_starting_a_span()
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var ambient = AmbientSource.StartRoot();
         Baggage.Current = Bag(("k", "v"));
         var headers = Headers();
@@ -511,7 +484,7 @@ public sealed class ProducerScopeTests
         Assert.Equal(TraceParent(ambient), headers["traceparent"]);
         Assert.Equal("k=v", headers["baggage"]);
         Assert.Same(ambient, Activity.Current);
-        Assert.Empty(collector.Stopped);
+        Assert.Empty(collector.Exported);
     }
 
     // ---- stale headers -------------------------------------------------------------------------------------
@@ -523,7 +496,7 @@ public sealed class ProducerScopeTests
     public void Stale_propagation_headers_are_replaced_never_duplicated_and_other_headers_kept(string traceParentKey, string traceStateKey, string baggageKey)
     {
         var destination = UniqueDestination();
-        using var collector = ActivityCollector.For(destination);
+        using var collector = SpansOf(destination);
         using var ambient = AmbientSource.StartRoot();
         ambient.TraceStateString = "fresh=1";
         Baggage.Current = Bag(("fresh", "2"));
@@ -620,6 +593,28 @@ public sealed class ProducerScopeTests
 
         Assert.Equal(["keep"], headers.Keys);
         Assert.Equal(["keep"], copy.Keys);
+    }
+
+    /// <summary>An SDK processor that sets a tag on each span when it starts, as an enriching processor would.</summary>
+    private sealed class TagOnStart(string key, string value) : BaseProcessor<Activity>
+    {
+        public override void OnStart(Activity data) => data.SetTag(key, value);
+    }
+
+    /// <summary>An SDK sampler that drops every span and keeps what it was asked about spans of one destination.</summary>
+    private sealed class DroppingSampler(string destination) : Sampler
+    {
+        public ConcurrentQueue<(string Span, Dictionary<string, object?> Tags)> Seen { get; } = new();
+
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
+        {
+            if (samplingParameters.Name.EndsWith(destination, StringComparison.Ordinal))
+            {
+                Seen.Enqueue((samplingParameters.Name, (samplingParameters.Tags ?? []).ToDictionary(static t => t.Key, static t => t.Value)));
+            }
+
+            return new SamplingResult(SamplingDecision.Drop);
+        }
     }
 
     private static void AssertNothingListensToTheLibrary() =>

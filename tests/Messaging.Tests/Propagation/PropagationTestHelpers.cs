@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenTelemetry.Context.Propagation;
 
 namespace Messaging.Tests.Propagation;
@@ -58,46 +58,14 @@ internal static class PropagationTestHelpers
 
     public static bool IsValid(ActivityContext context) => context.TraceId != default && context.SpanId != default;
 
-    /// <summary>Records baggage-dropped measurements made on the current thread while <paramref name="action"/> runs.</summary>
+    /// <summary>
+    /// The baggage-dropped measurements made while <paramref name="action"/> runs. The counter names no destination:
+    /// callers run alone (<see cref="Core.DestinationlessMetricTests"/>), so every drop counted is theirs.
+    /// </summary>
     public static List<(long Value, string? Reason, string? Direction)> CaptureDrops(Action action)
     {
-        var captured = new List<(long, string?, string?)>();
-        var threadId = Environment.CurrentManagedThreadId;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == MessagingTelemetry.MeterName && instrument.Name == "messaging.propagation.baggage.dropped")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            if (Environment.CurrentManagedThreadId != threadId)
-            {
-                return;
-            }
-
-            string? reason = null, direction = null;
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "reason")
-                {
-                    reason = tag.Value as string;
-                }
-                else if (tag.Key == "direction")
-                {
-                    direction = tag.Value as string;
-                }
-            }
-
-            lock (captured)
-            {
-                captured.Add((value, reason, direction));
-            }
-        });
-        listener.Start();
+        using var drops = new MetricCollector<long>(Instruments.BaggageDropped);
         action();
-        return captured;
+        return [.. drops.GetMeasurementSnapshot().Select(static m => (m.Value, m.Tags.GetValueOrDefault("reason") as string, m.Tags.GetValueOrDefault("direction") as string))];
     }
 }

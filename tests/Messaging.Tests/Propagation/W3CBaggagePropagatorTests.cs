@@ -6,6 +6,8 @@ using static Messaging.Tests.Propagation.PropagationTestHelpers;
 
 namespace Messaging.Tests.Propagation;
 
+/// <summary>The W3C baggage propagator. Some tests count dropped members, a measurement without a destination: the class runs alone.</summary>
+[Collection(Core.DestinationlessMetricTests.Name)]
 public sealed class W3CBaggagePropagatorTests
 {
     private static readonly W3CBaggagePropagator Propagator = new();

@@ -16,7 +16,7 @@ namespace Messaging.Tests.ServiceBus;
 public sealed class ServiceBusSessionWorkerTests : IDisposable
 {
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -58,7 +58,7 @@ public sealed class ServiceBusSessionWorkerTests : IDisposable
         Assert.Equal("acme", observation.Baggage["tenant.id"]);
         Assert.True(observation.Redelivered);
         Assert.Equal(["complete " + message.MessageId], receiver.Settlements);
-        var span = Assert.Single(_capture.Stopped, a => a.OperationName == "process sessions" && a.GetTagItem("messaging.message.id") as string == message.MessageId);
+        var span = Assert.Single(_capture.Exported, a => a.OperationName == "process sessions" && a.GetTagItem("messaging.message.id") as string == message.MessageId);
         Assert.Equal(2, span.GetTagItem("messaging.servicebus.message.delivery_count"));
         Assert.Equal("complete", span.GetTagItem("messaging.servicebus.disposition_status"));
     }
@@ -95,7 +95,7 @@ public sealed class ServiceBusSessionWorkerTests : IDisposable
         await host.StopAsync();
 
         Assert.Empty(receiver.Settlements);
-        Assert.Equal("revoked", Assert.Single(_capture.Stopped, a => a.OperationName == "process sessions" && a.GetTagItem("messaging.message.id") as string == message.MessageId).GetTagItem("error.type"));
+        Assert.Equal("revoked", Assert.Single(_capture.Exported, a => a.OperationName == "process sessions" && a.GetTagItem("messaging.message.id") as string == message.MessageId).GetTagItem("error.type"));
     }
 
     private static Probe Probe(IHost host) => host.Services.GetRequiredService<Probe>();

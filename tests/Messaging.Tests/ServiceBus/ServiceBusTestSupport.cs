@@ -1,51 +1,9 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Messaging.Propagation;
+using Messaging.Tests.Support;
 using OpenTelemetry;
-using OpenTelemetry.Trace;
-using Xunit;
 
 namespace Messaging.Tests.ServiceBus;
-
-/// <summary>
-/// An OpenTelemetry SDK tracer provider for the library's source with an in-memory exporter written here (the
-/// registry has no OpenTelemetry.Exporter.InMemory). Listeners are process-global, so callers filter by a destination
-/// name unique to their test.
-/// </summary>
-internal sealed class SpanCollector : IDisposable
-{
-    private readonly ConcurrentQueue<Activity> _exported = new();
-    private readonly TracerProvider _provider;
-
-    public SpanCollector()
-    {
-        _provider = Sdk.CreateTracerProviderBuilder()
-            .AddSource(MessagingTelemetry.ActivitySourceName)
-            .AddProcessor(new SimpleActivityExportProcessor(new ListExporter(_exported)))
-            .Build()!;
-    }
-
-    /// <summary>Gets the exported spans whose <c>messaging.destination.name</c> is <paramref name="destination"/>.</summary>
-    public List<Activity> For(string destination) =>
-        [.. _exported.Where(a => a.GetTagItem("messaging.destination.name") as string == destination)];
-
-    public Activity Single(string destination, ActivityKind kind) => Assert.Single(For(destination), a => a.Kind == kind);
-
-    public void Dispose() => _provider.Dispose();
-
-    private sealed class ListExporter(ConcurrentQueue<Activity> target) : BaseExporter<Activity>
-    {
-        public override ExportResult Export(in Batch<Activity> batch)
-        {
-            foreach (var activity in batch)
-            {
-                target.Enqueue(activity);
-            }
-
-            return ExportResult.Success;
-        }
-    }
-}
 
 /// <summary>
 /// Gives a test a clean ambient context (no <see cref="Activity.Current"/>, a baggage holder of its own) and restores
@@ -85,7 +43,7 @@ internal static class ServiceBusTestData
     public const string TraceParentB = "00-" + TraceIdB + "-" + SpanIdB + "-01";
 
     /// <summary>A destination no other test uses, to filter process-global spans.</summary>
-    public static string NewEntity(string prefix = "orders") => prefix + "-" + Guid.NewGuid().ToString("N");
+    public static string NewEntity(string prefix = "orders") => TestData.UniqueName(prefix);
 
     /// <summary>What a broker hands the receiver: a read-only copy of the sent application properties.</summary>
     public static IReadOnlyDictionary<string, object> Deliver(IDictionary<string, object> sent) =>

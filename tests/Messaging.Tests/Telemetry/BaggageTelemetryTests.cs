@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Messaging.Tests.Core;
 using Messaging.Tests.Support;
 using Messaging.Transports.InMemory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -18,7 +18,7 @@ public sealed class BaggageTelemetryTests
     public void Allow_listed_keys_become_consumer_span_attributes_and_nothing_else_does()
     {
         var destination = CoreTestSupport.UniqueDestination();
-        using var spans = ActivityCollector.For(destination);
+        using var spans = CoreTestSupport.SpansOf(destination);
         var instrumentation = CoreTestSupport.Instrumentation(o =>
         {
             o.BaggageTelemetry.Keys.Add("tenant.*");
@@ -30,7 +30,7 @@ public sealed class BaggageTelemetryTests
         {
         }
 
-        var span = Assert.Single(spans.Stopped);
+        var span = Assert.Single(spans.Exported);
         var baggageLike = span.TagObjects.Where(t => !t.Key.StartsWith("messaging.", StringComparison.Ordinal)).ToDictionary(t => t.Key, t => t.Value);
         Assert.Equal(new Dictionary<string, object?> { ["tenant.id"] = "acme", ["tenant.region"] = "eu", ["cohort"] = "beta" }, baggageLike);
     }
@@ -39,7 +39,7 @@ public sealed class BaggageTelemetryTests
     public void Baggage_telemetry_is_off_by_default_and_producer_spans_need_their_own_switch()
     {
         var destination = CoreTestSupport.UniqueDestination();
-        using var spans = ActivityCollector.For(destination);
+        using var spans = CoreTestSupport.SpansOf(destination);
         var off = CoreTestSupport.Instrumentation();
         var producerOn = CoreTestSupport.Instrumentation(o =>
         {
@@ -68,7 +68,7 @@ public sealed class BaggageTelemetryTests
             Baggage.Current = previous;
         }
 
-        var stopped = spans.Stopped;
+        var stopped = spans.Exported;
         Assert.Equal(3, stopped.Count);
         Assert.Null(stopped[0].GetTagItem("tenant.id"));
         Assert.Equal("acme", stopped[1].GetTagItem("baggage.tenant.id"));
@@ -81,7 +81,7 @@ public sealed class BaggageTelemetryTests
     {
         const int cap = 50;
         var destination = CoreTestSupport.UniqueDestination();
-        using var metrics = new MetricRecorder("messaging.process.duration");
+        using var metrics = new MetricCollector<double>(Instruments.ProcessDuration);
         var instrumentation = CoreTestSupport.Instrumentation(o =>
         {
             o.BaggageTelemetry.Keys.Add("tenant.id");
@@ -97,7 +97,7 @@ public sealed class BaggageTelemetryTests
             }
         }
 
-        var recorded = metrics.WithTag("messaging.destination.name", destination);
+        var recorded = CoreTestSupport.Of(metrics, destination);
         Assert.Equal(10_000, recorded.Count);
         Assert.All(recorded, m => Assert.False(m.Tags.ContainsKey("user.id")));
         var values = recorded.Select(m => (string)m.Tags["tenant.id"]!).Distinct().ToList();
@@ -110,7 +110,7 @@ public sealed class BaggageTelemetryTests
     public void Header_size_histogram_records_the_exact_injected_byte_count()
     {
         var destination = CoreTestSupport.UniqueDestination();
-        using var metrics = new MetricRecorder("messaging.propagation.header.size");
+        using var metrics = new MetricCollector<long>(Instruments.HeaderSize);
         var instrumentation = CoreTestSupport.Instrumentation();
         var previous = (Activity.Current, Baggage.Current);
         using var parent = new Activity("known").SetParentId("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01").Start();
@@ -131,7 +131,7 @@ public sealed class BaggageTelemetryTests
 
         var expected = headers.Sum(h => Encoding.UTF8.GetByteCount(h.Key) + Encoding.UTF8.GetByteCount((string)h.Value!));
         Assert.Equal("traceparent".Length + 55 + "baggage".Length + "k=v,tenant.id=acme%20corp".Length, expected);
-        var measurement = Assert.Single(metrics.WithTag("messaging.destination.name", destination));
+        var measurement = Assert.Single(CoreTestSupport.Of(metrics, destination));
         Assert.Equal(expected, measurement.Value);
     }
 
@@ -168,22 +168,21 @@ public sealed class BaggageTelemetryTests
         var broker = new InMemoryBroker();
         var inbound = TestData.NewQueue();
         var outbound = TestData.NewQueue();
-        var scopes = new ScopeCapturingLoggerProvider();
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Logging.AddProvider(scopes);
+        builder.Logging.AddFakeLogging();
         builder.Services.AddSingleton(broker);
         builder.Services.AddMessaging(o => o.BaggageTelemetry.Keys.Add("tenant.id"));
         builder.Services.AddInMemoryConsumerWorker<ForwardingWorker>(o => o.Queue = inbound);
         builder.Services.AddSingleton(new ForwardingTarget(outbound));
         using var host = builder.Build();
-        using var spans = new ActivityCapture();
+        using var spans = new ExportedSpans();
 
         await host.StartAsync();
         string? producerTrace = null;
         await Task.Run(async () =>
         {
             Baggage.Current = CoreTestSupport.Bag(("tenant.id", "acme"), ("auth.token", "secret"), ("cohort", "beta"));
-            using var root = ActivityCapture.TestSource.StartActivity("root", ActivityKind.Internal, parentContext: default)!;
+            using var root = TestData.Source.StartActivity("root", ActivityKind.Internal, parentContext: default)!;
             producerTrace = root.TraceId.ToHexString();
             await broker.PublishMessageWithContextAsync(inbound, new Order(7, producerTrace, []), new InMemoryMessageProperties { MessageId = "m-7" });
         });
@@ -197,7 +196,15 @@ public sealed class BaggageTelemetryTests
         Assert.Equal("cohort=beta,tenant.id=acme", baggage);
         Assert.Equal(producerTrace, carrier.GetValues("traceparent")![0].Split('-')[1]);
 
-        var scope = Assert.Single(scopes.HandlerScopes);
+        // The scope values in effect when the forwarding handler logged.
+        var logged = Assert.Single(
+            host.Services.GetFakeLogCollector().GetSnapshot(),
+            static r => r.Category!.EndsWith(nameof(ForwardingWorker), StringComparison.Ordinal) && r.Message.StartsWith("forwarding", StringComparison.Ordinal));
+        var scope = logged.Scopes
+            .OfType<IEnumerable<KeyValuePair<string, object?>>>()
+            .SelectMany(static pairs => pairs)
+            .GroupBy(static pair => pair.Key, StringComparer.Ordinal)
+            .ToDictionary(static g => g.Key, static g => g.Last().Value, StringComparer.Ordinal);
         Assert.Equal(producerTrace, scope["TraceId"]);
         Assert.Equal(32, ((string)scope["TraceId"]!).Length);
         Assert.Equal(16, ((string)scope["SpanId"]!).Length);
@@ -217,53 +224,6 @@ public sealed class BaggageTelemetryTests
             log.LogInformation("forwarding {Index}", message.Body.Index);
             MessagingBaggage.Remove("auth.token");
             await broker.PublishMessageWithContextAsync(target.Queue, message.Body, cancellationToken: cancellationToken);
-        }
-    }
-
-    /// <summary>Captures, for each log entry written from the forwarding handler, the scope values in effect.</summary>
-    private sealed class ScopeCapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
-    {
-        private IExternalScopeProvider? _scopes;
-
-        public ConcurrentBag<Dictionary<string, object?>> HandlerScopes { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new ScopeLogger(this, categoryName);
-
-        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class ScopeLogger(ScopeCapturingLoggerProvider owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => owner._scopes?.Push(state);
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                if (!category.EndsWith(nameof(ForwardingWorker), StringComparison.Ordinal) || !formatter(state, exception).StartsWith("forwarding", StringComparison.Ordinal))
-                {
-                    return;
-                }
-
-                var values = new Dictionary<string, object?>(StringComparer.Ordinal);
-                owner._scopes?.ForEachScope(
-                    static (scope, v) =>
-                    {
-                        if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
-                        {
-                            foreach (var (key, value) in pairs)
-                            {
-                                v[key] = value;
-                            }
-                        }
-                    },
-                    values);
-                owner.HandlerScopes.Add(values);
-            }
         }
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Messaging.Tests.Support;
 using Messaging.Transports.InMemory;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
@@ -12,7 +12,7 @@ namespace Messaging.Tests.Worker;
 
 public sealed class ConsumerWorkerTests : IDisposable
 {
-    private readonly ActivityCapture _capture = new();
+    private readonly ExportedSpans _capture = new();
 
     public void Dispose() => _capture.Dispose();
 
@@ -123,7 +123,7 @@ public sealed class ConsumerWorkerTests : IDisposable
         using var host = TestHosts.Build(broker, probe, o => o.Queue = queue);
 
         string outerTrace;
-        using (var outer = ActivityCapture.TestSource.StartActivity("host-start", ActivityKind.Internal, parentContext: default)!)
+        using (var outer = TestData.Source.StartActivity("host-start", ActivityKind.Internal, parentContext: default)!)
         {
             outerTrace = outer.TraceId.ToHexString();
             Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["leak"] = "yes" });
@@ -152,35 +152,8 @@ public sealed class ConsumerWorkerTests : IDisposable
         var broker = new InMemoryBroker();
         var probe = new Probe();
         var queue = TestHosts.NewQueue();
-        var settled = new List<string>();
-        var durationErrors = 0;
-        using var meters = new MeterListener();
-        meters.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == MessagingTelemetry.MeterName)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        meters.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
-        {
-            if (instrument.Name == "messaging.consumer.settled.messages" && HasTag(tags, "messaging.destination.name", queue))
-            {
-                lock (settled)
-                {
-                    settled.Add((string)Tag(tags, "messaging.settlement")!);
-                }
-            }
-        });
-        meters.SetMeasurementEventCallback<double>((instrument, _, tags, _) =>
-        {
-            if (instrument.Name == "messaging.process.duration" && HasTag(tags, "messaging.destination.name", queue)
-                && Equals(Tag(tags, "error.type"), typeof(InvalidOperationException).FullName))
-            {
-                Interlocked.Increment(ref durationErrors);
-            }
-        });
-        meters.Start();
+        using var settlements = new MetricCollector<long>(MessagingTelemetry.Meter, "messaging.consumer.settled.messages");
+        using var durations = new MetricCollector<double>(Instruments.ProcessDuration);
 
         probe.Behaviour = (m, _) => m.Body.Index == 0 ? throw new InvalidOperationException("poison") : Task.CompletedTask;
         using var host = TestHosts.Build(broker, probe, o =>
@@ -205,7 +178,7 @@ public sealed class ConsumerWorkerTests : IDisposable
         Assert.Null(broker.Get(queue + ".dead-letter"));
         Assert.Equal(0, broker.GetReadyCount(queue));
 
-        var failedSpans = _capture.Stopped.Where(a => a.Kind == ActivityKind.Consumer && a.TraceId.ToHexString() == poison[0].TraceId).ToList();
+        var failedSpans = _capture.Exported.Where(a => a.Kind == ActivityKind.Consumer && a.TraceId.ToHexString() == poison[0].TraceId).ToList();
         Assert.Equal(3, failedSpans.Count);
         Assert.All(failedSpans, a =>
         {
@@ -213,13 +186,9 @@ public sealed class ConsumerWorkerTests : IDisposable
             Assert.Equal(typeof(InvalidOperationException).FullName, a.GetTagItem("error.type"));
         });
 
-        meters.RecordObservableInstruments();
-        lock (settled)
-        {
-            Assert.Equal(["ack", "dead_letter"], settled.Order());
-        }
-
-        Assert.Equal(3, durationErrors);
+        var settled = settlements.GetMeasurementSnapshot().Where(m => HasTag(m.Tags, "messaging.destination.name", queue));
+        Assert.Equal(["ack", "dead_letter"], settled.Select(static m => (string)m.Tags["messaging.settlement"]!).Order());
+        Assert.Equal(3, durations.GetMeasurementSnapshot().Count(m => HasTag(m.Tags, "messaging.destination.name", queue) && HasTag(m.Tags, "error.type", typeof(InvalidOperationException).FullName!)));
     }
 
     [Fact]
@@ -390,20 +359,7 @@ public sealed class ConsumerWorkerTests : IDisposable
 
     private static string? RabbitLikeText(object? value) => HeaderValues.TryGetString(value, out var s) ? s : null;
 
-    private static bool HasTag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key, string value) => Equals(Tag(tags, key), value);
-
-    private static object? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
-    {
-        foreach (var tag in tags)
-        {
-            if (tag.Key == key)
-            {
-                return tag.Value;
-            }
-        }
-
-        return null;
-    }
+    private static bool HasTag(IReadOnlyDictionary<string, object?> tags, string key, string value) => tags.TryGetValue(key, out var v) && Equals(v, value);
 
     private static void InterlockedMax(ref int target, int value)
     {
