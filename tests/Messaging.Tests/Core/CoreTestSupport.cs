@@ -44,12 +44,11 @@ internal static class CoreTestSupport
     public static ExportedSpans SpansOf(string destination) => ExportedSpans.Named("send " + destination, "process " + destination);
 
     /// <summary>
-    /// A tracer provider whose sampler drops every span of the library's source: the spans are created (the SDK samples
-    /// a dropped span as propagation-only), so their context is injected, but they are neither recorded nor exported.
-    /// The test inspects the span its scope started. (A parent-based sampler: the SDK treats a bare always-off sampler
-    /// specially and creates no child span of an unsampled local parent.)
+    /// A tracer provider whose sampler drops every span. The SDK still creates a dropped root span, or child of a remote
+    /// parent, as propagation-only (its context is injected), but never records or exports it: the test inspects the
+    /// span its scope started.
     /// </summary>
-    public static ExportedSpans UnsampledSpans() => new(configure: static b => b.SetSampler(new ParentBasedSampler(new AlwaysOffSampler())));
+    public static ExportedSpans UnsampledSpans() => new(configure: static b => b.SetSampler(new AlwaysOffSampler()));
 
     /// <summary>The measurements collected so far whose <c>messaging.destination.name</c> is <paramref name="destination"/>.</summary>
     public static List<CollectedMeasurement<T>> Of<T>(MetricCollector<T> metrics, string destination)

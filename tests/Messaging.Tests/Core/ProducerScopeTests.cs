@@ -377,12 +377,23 @@ public sealed class ProducerScopeTests
     {
         AssertNothingListensToTheLibrary();
         var destination = UniqueDestination();
-        using var collector = UnsampledSpans();
+
+        // The subject is a listener that creates an unrecorded producer span under a local, unsampled parent: the
+        // OpenTelemetry SDK creates none there, so this is a raw ActivityListener (it collects nothing).
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.Name == "send " + destination ? ActivitySamplingResult.PropagationData : ActivitySamplingResult.None,
+        };
+        ActivitySource.AddActivityListener(listener);
         using var ambient = new Activity("ambient").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None).Start();
         var headers = Headers();
 
         using (var scope = Instrumentation().StartProducer(new OutgoingMessage(TestSystem, destination), new DictionaryHeaderCarrier(headers)))
         {
+            Assert.NotNull(scope.Activity);
+            Assert.False(scope.Activity.Recorded);
             var traceParent = Assert.IsType<string>(headers["traceparent"]);
             Assert.Equal(ambient.TraceId.ToHexString(), traceParent.Split('-')[1]);
             Assert.EndsWith("-00", traceParent, StringComparison.Ordinal);

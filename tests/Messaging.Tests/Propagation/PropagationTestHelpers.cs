@@ -16,16 +16,7 @@ internal static class PropagationTestHelpers
 
     public static DictionaryHeaderCarrier Carrier(params (string Name, object? Value)[] headers) => new(Raw(headers));
 
-    public static Dictionary<string, object?> Raw(params (string Name, object? Value)[] headers)
-    {
-        var raw = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var (name, value) in headers)
-        {
-            raw.Add(name, value);
-        }
-
-        return raw;
-    }
+    public static Dictionary<string, object?> Raw(params (string Name, object? Value)[] headers) => Core.CoreTestSupport.Headers(headers);
 
     /// <summary>Extracts the way the library does: its own getter, so the propagators read the carrier directly.</summary>
     public static PropagationContext Extract(TextMapPropagator propagator, params (string Name, object? Value)[] headers) =>
@@ -45,16 +36,7 @@ internal static class PropagationTestHelpers
         string? traceState = null) =>
         new(ActivityTraceId.CreateFromString(traceId), ActivitySpanId.CreateFromString(spanId), flags, traceState, isRemote: true);
 
-    public static OpenTelemetry.Baggage Bag(params (string Key, string Value)[] items)
-    {
-        var dictionary = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in items)
-        {
-            dictionary[key] = value;
-        }
-
-        return OpenTelemetry.Baggage.Create(dictionary);
-    }
+    public static OpenTelemetry.Baggage Bag(params (string Key, string Value)[] items) => Core.CoreTestSupport.Bag(items);
 
     public static bool IsValid(ActivityContext context) => context.TraceId != default && context.SpanId != default;
 
