@@ -109,14 +109,30 @@ public abstract class ConsumerWorker : BackgroundService
     /// <returns>A task that completes when receiving stopped.</returns>
     protected abstract Task ConsumeAsync(CancellationToken stoppingToken);
 
-    /// <summary>Handles one message, typed: implemented by <see cref="ConsumerWorker{TMessage}"/>.</summary>
+    /// <summary>Gets the factory of the attempts' DI scopes, or <see langword="null"/> when the services have none.</summary>
+    internal IServiceScopeFactory? ScopeFactory => _scopeFactory;
+
+    /// <summary>Gets the application's services (what an attempt gets without a scope factory).</summary>
+    internal IServiceProvider RootServices => Services;
+
+    /// <summary>Gets how many attempts a message gets before it is dead-lettered.</summary>
+    internal int MaxAttempts => Options.MaxAttempts;
+
+    /// <summary>
+    /// Deserialises the body and creates the attempt's message context: implemented by <see cref="ConsumerWorker{TMessage}"/>.
+    /// </summary>
     /// <param name="message">The received message.</param>
     /// <param name="attempt">The attempt number.</param>
     /// <param name="scope">The consumer scope of this attempt.</param>
-    /// <param name="services">The attempt's services.</param>
+    /// <returns>The attempt's context.</returns>
+    /// <exception cref="UndeserializableMessageException">The body cannot be deserialised.</exception>
+    private protected abstract IAttemptContext CreateAttempt(ReceivedMessage message, int attempt, ConsumerScope scope);
+
+    /// <summary>Handles one message, typed: implemented by <see cref="ConsumerWorker{TMessage}"/>.</summary>
+    /// <param name="attempt">The attempt's context, from <see cref="CreateAttempt"/>.</param>
     /// <param name="cancellationToken">Fires when the worker must abandon the message.</param>
     /// <returns>A task that completes when the handler finished.</returns>
-    private protected abstract Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, AttemptServices services, CancellationToken cancellationToken);
+    private protected abstract Task InvokeHandlerAsync(IAttemptContext attempt, CancellationToken cancellationToken);
 
     /// <summary>
     /// Runs the consumer pipeline for one message and settles it exactly once: ack on success; after
@@ -245,11 +261,12 @@ public abstract class ConsumerWorker : BackgroundService
             using var logScope = options.LogScope && Logger.IsEnabled(LogLevel.Critical)
                 ? Logger.BeginScope(new MessageLogScope(scope, message.Message, Instrumentation.BaggageTelemetry))
                 : null;
-            var services = new AttemptServices(_scopeFactory, Services);
+            IAttemptContext? context = null;
             Exception? failure = null;
             try
             {
-                await InvokeHandlerAsync(message, attempt, scope, services, cancellation).ConfigureAwait(false);
+                context = CreateAttempt(message, attempt, scope);
+                await InvokeHandlerAsync(context, cancellation).ConfigureAwait(false);
                 if (revoked.IsCancellationRequested)
                 {
                     // Finished, but the broker took the message back meanwhile: settling it would fail, and it comes again.
@@ -298,7 +315,10 @@ public abstract class ConsumerWorker : BackgroundService
             finally
             {
                 _observer?.AttemptFinished(this, message, attempt, scope, failure);
-                await services.DisposeAsync().ConfigureAwait(false);
+                if (context is not null)
+                {
+                    await context.DisposeServicesAsync().ConfigureAwait(false);
+                }
             }
 
             if (options.RetryDelay > TimeSpan.Zero)
@@ -385,7 +405,7 @@ public abstract class ConsumerWorker<TMessage> : ConsumerWorker
     /// <returns>A task that completes when the message was handled.</returns>
     protected abstract Task HandleAsync(MessageContext<TMessage> message, CancellationToken cancellationToken);
 
-    private protected sealed override Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, AttemptServices services, CancellationToken cancellationToken)
+    private protected sealed override IAttemptContext CreateAttempt(ReceivedMessage message, int attempt, ConsumerScope scope)
     {
         TMessage body;
         try
@@ -397,8 +417,11 @@ public abstract class ConsumerWorker<TMessage> : ConsumerWorker
             throw new UndeserializableMessageException(ex);
         }
 
-        return HandleAsync(new MessageContext<TMessage>(body, message, attempt, Options.MaxAttempts, scope, services), cancellationToken);
+        return new MessageContext<TMessage>(body, message, attempt, scope, this);
     }
+
+    private protected sealed override Task InvokeHandlerAsync(IAttemptContext attempt, CancellationToken cancellationToken) =>
+        HandleAsync((MessageContext<TMessage>)attempt, cancellationToken);
 }
 
 /// <summary>A worker's health as its health check reports it.</summary>
