@@ -208,6 +208,49 @@ public sealed class BaggageTelemetryTests
         Assert.False(scope.ContainsKey("cohort"));
     }
 
+    [Fact]
+    public async Task The_log_scope_reaches_the_handler_loggers_of_other_categories_while_the_worker_category_is_filtered_out()
+    {
+        var broker = new InMemoryBroker();
+        var inbound = TestData.NewQueue();
+        var scopes = new ScopeCapturingLoggerProvider();
+        var handled = new HandledSignal();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddProvider(scopes);
+        builder.Logging.AddFilter((category, _) => category is null || !category.EndsWith(nameof(OtherCategoryWorker), StringComparison.Ordinal));
+        builder.Services.AddSingleton(broker);
+        builder.Services.AddSingleton(handled);
+        builder.Services.AddInMemoryConsumerWorker<OtherCategoryWorker>(o => o.Queue = inbound);
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        await broker.PublishMessageWithContextAsync(inbound, new Order(8, string.Empty, []), new InMemoryMessageProperties { MessageId = "m-8" });
+        await handled.Done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await host.StopAsync();
+
+        var scope = Assert.Single(scopes.HandlerScopes);
+        Assert.Equal("m-8", scope["MessageId"]);
+        Assert.Equal(inbound, scope["Destination"]);
+    }
+
+    public sealed class HandledSignal
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Logs from its handler through a category of its own, not the worker's.</summary>
+    public sealed class OtherCategoryWorker(InMemoryWorkerContext context, ILoggerFactory loggers, HandledSignal handled) : InMemoryConsumerWorker<Order>(context)
+    {
+        private readonly ILogger _handlerLog = loggers.CreateLogger("Handlers.Orders");
+
+        protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken)
+        {
+            _handlerLog.LogInformation("forwarding {Index} (handler category)", message.Body.Index);
+            handled.Done.TrySetResult();
+            return Task.CompletedTask;
+        }
+    }
+
     public sealed record ForwardingTarget(string Queue);
 
     public sealed class ForwardingWorker(InMemoryWorkerContext context, InMemoryBroker broker, ForwardingTarget target, ILogger<ForwardingWorker> log) : InMemoryConsumerWorker<Order>(context)
@@ -244,7 +287,8 @@ public sealed class BaggageTelemetryTests
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
-                if (!category.EndsWith(nameof(ForwardingWorker), StringComparison.Ordinal) || !formatter(state, exception).StartsWith("forwarding", StringComparison.Ordinal))
+                var handlerCategory = category.EndsWith(nameof(ForwardingWorker), StringComparison.Ordinal) || category == "Handlers.Orders";
+                if (!handlerCategory || !formatter(state, exception).StartsWith("forwarding", StringComparison.Ordinal))
                 {
                     return;
                 }
