@@ -20,6 +20,9 @@ public abstract class ConsumerWorker : BackgroundService
     private readonly IServiceScopeFactory? _scopeFactory;
     private readonly bool _metrics;
     private readonly IMessagingObserver? _observer;
+
+    // Whether the application registers any logging provider (see RunAttemptsAsync's log scope).
+    private readonly bool _loggingProviders;
     private volatile WorkerHealth _health = new(false, "The worker has not started.", null);
 
     /// <summary>Creates a worker from what its registration supplies.</summary>
@@ -36,6 +39,7 @@ public abstract class ConsumerWorker : BackgroundService
         _scopeFactory = context.Services.GetService<IServiceScopeFactory>();
         _metrics = Instrumentation.Metrics;
         _observer = Instrumentation.Observer;
+        _loggingProviders = context.Services.GetService<IEnumerable<ILoggerProvider>>()?.Any() ?? true;
         var defaults = Instrumentation.DefaultConsumer;
         _consumer = new ConsumerSettings(
             Options.Trust ?? defaults.Trust,
@@ -109,14 +113,30 @@ public abstract class ConsumerWorker : BackgroundService
     /// <returns>A task that completes when receiving stopped.</returns>
     protected abstract Task ConsumeAsync(CancellationToken stoppingToken);
 
-    /// <summary>Handles one message, typed: implemented by <see cref="ConsumerWorker{TMessage}"/>.</summary>
+    /// <summary>Gets the factory of the attempts' DI scopes, or <see langword="null"/> when the services have none.</summary>
+    internal IServiceScopeFactory? ScopeFactory => _scopeFactory;
+
+    /// <summary>Gets the application's services (what an attempt gets without a scope factory).</summary>
+    internal IServiceProvider RootServices => Services;
+
+    /// <summary>Gets how many attempts a message gets before it is dead-lettered.</summary>
+    internal int MaxAttempts => Options.MaxAttempts;
+
+    /// <summary>
+    /// Deserialises the body and creates the attempt's message context: implemented by <see cref="ConsumerWorker{TMessage}"/>.
+    /// </summary>
     /// <param name="message">The received message.</param>
     /// <param name="attempt">The attempt number.</param>
     /// <param name="scope">The consumer scope of this attempt.</param>
-    /// <param name="services">The attempt's services.</param>
+    /// <returns>The attempt's context.</returns>
+    /// <exception cref="UndeserializableMessageException">The body cannot be deserialised.</exception>
+    private protected abstract IAttemptContext CreateAttempt(ReceivedMessage message, int attempt, ConsumerScope scope);
+
+    /// <summary>Handles one message, typed: implemented by <see cref="ConsumerWorker{TMessage}"/>.</summary>
+    /// <param name="attempt">The attempt's context, from <see cref="CreateAttempt"/>.</param>
     /// <param name="cancellationToken">Fires when the worker must abandon the message.</param>
     /// <returns>A task that completes when the handler finished.</returns>
-    private protected abstract Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, AttemptServices services, CancellationToken cancellationToken);
+    private protected abstract Task InvokeHandlerAsync(IAttemptContext attempt, CancellationToken cancellationToken);
 
     /// <summary>
     /// Runs the consumer pipeline for one message and settles it exactly once: ack on success; after
@@ -241,12 +261,18 @@ public abstract class ConsumerWorker : BackgroundService
             }
 
             using var scope = Instrumentation.StartConsumer(message.Message, _consumer);
-            using var logScope = options.LogScope ? Logger.BeginScope(new MessageLogScope(scope, message.Message, Instrumentation.BaggageTelemetry)) : null;
-            var services = new AttemptServices(_scopeFactory, Services);
+            // No logging provider and this logger disabled at every level: no logger of any category writes the scope
+            // (the handler's loggers may differ from the worker's only through a provider's filters), yet
+            // Microsoft.Extensions.Logging would allocate one. Saves 48 B/msg (e2e quiet, 2026-12).
+            using var logScope = options.LogScope && (_loggingProviders || Logger.IsEnabled(LogLevel.Critical))
+                ? Logger.BeginScope(new MessageLogScope(scope, message.Message, Instrumentation.BaggageTelemetry))
+                : null;
+            IAttemptContext? context = null;
             Exception? failure = null;
             try
             {
-                await InvokeHandlerAsync(message, attempt, scope, services, cancellation).ConfigureAwait(false);
+                context = CreateAttempt(message, attempt, scope);
+                await InvokeHandlerAsync(context, cancellation).ConfigureAwait(false);
                 if (revoked.IsCancellationRequested)
                 {
                     // Finished, but the broker took the message back meanwhile: settling it would fail, and it comes again.
@@ -295,7 +321,10 @@ public abstract class ConsumerWorker : BackgroundService
             finally
             {
                 _observer?.AttemptFinished(this, message, attempt, scope, failure);
-                await services.DisposeAsync().ConfigureAwait(false);
+                if (context is not null)
+                {
+                    await context.DisposeServicesAsync().ConfigureAwait(false);
+                }
             }
 
             if (options.RetryDelay > TimeSpan.Zero)
@@ -382,7 +411,7 @@ public abstract class ConsumerWorker<TMessage> : ConsumerWorker
     /// <returns>A task that completes when the message was handled.</returns>
     protected abstract Task HandleAsync(MessageContext<TMessage> message, CancellationToken cancellationToken);
 
-    private protected sealed override Task InvokeHandlerAsync(ReceivedMessage message, int attempt, ConsumerScope scope, AttemptServices services, CancellationToken cancellationToken)
+    private protected sealed override IAttemptContext CreateAttempt(ReceivedMessage message, int attempt, ConsumerScope scope)
     {
         TMessage body;
         try
@@ -394,8 +423,11 @@ public abstract class ConsumerWorker<TMessage> : ConsumerWorker
             throw new UndeserializableMessageException(ex);
         }
 
-        return HandleAsync(new MessageContext<TMessage>(body, message, attempt, Options.MaxAttempts, scope, services), cancellationToken);
+        return new MessageContext<TMessage>(body, message, attempt, scope, this);
     }
+
+    private protected sealed override Task InvokeHandlerAsync(IAttemptContext attempt, CancellationToken cancellationToken) =>
+        HandleAsync((MessageContext<TMessage>)attempt, cancellationToken);
 }
 
 /// <summary>A worker's health as its health check reports it.</summary>

@@ -54,7 +54,9 @@ public class ConsumerWorkerOptions
     /// <c>TraceId</c>, <c>SpanId</c>, <c>MessageId</c>, <c>Destination</c> and the baggage keys allow-listed in
     /// <see cref="MessagingOptions.BaggageTelemetry"/>, so every <c>ILogger</c> call in the handler carries them
     /// (with a provider that includes scopes). Default: <see langword="true"/>. The standard alternative for trace
-    /// and span ids alone is <c>LoggerFactoryOptions.ActivityTrackingOptions</c>.
+    /// and span ids alone is <c>LoggerFactoryOptions.ActivityTrackingOptions</c>. The scope is not opened when the
+    /// application registers no logging provider and the worker's logger is disabled at every level: no logger would
+    /// write it, and the logging infrastructure would still allocate a scope object per message.
     /// </summary>
     public bool LogScope { get; set; } = true;
 

@@ -1,22 +1,23 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 
 namespace Messaging;
 
 /// <summary>One message as a handler sees it: typed body, headers, metadata and this attempt's telemetry.</summary>
 /// <typeparam name="TMessage">The body type.</typeparam>
-public sealed class MessageContext<TMessage>
+public sealed class MessageContext<TMessage> : IAttemptContext
 {
-    private readonly AttemptServices _services;
+    private readonly ConsumerWorker _worker;
+    private IServiceScope? _services;
 
-    internal MessageContext(TMessage body, ReceivedMessage received, int attempt, int maxAttempts, ConsumerScope scope, AttemptServices services)
+    internal MessageContext(TMessage body, ReceivedMessage received, int attempt, ConsumerScope scope, ConsumerWorker worker)
     {
         Body = body;
         Received = received;
         Attempt = attempt;
-        MaxAttempts = maxAttempts;
         Scope = scope;
-        _services = services;
+        _worker = worker;
     }
 
     /// <summary>Gets the deserialised body.</summary>
@@ -47,7 +48,7 @@ public sealed class MessageContext<TMessage>
     public int Attempt { get; }
 
     /// <summary>Gets how many attempts the message gets before it is dead-lettered.</summary>
-    public int MaxAttempts { get; }
+    public int MaxAttempts => _worker.MaxAttempts;
 
     /// <summary>Gets the CONSUMER span of this attempt (also <see cref="Activity.Current"/>), or <see langword="null"/> when not recorded.</summary>
     public Activity? Activity => Scope.Activity;
@@ -56,9 +57,25 @@ public sealed class MessageContext<TMessage>
     public Baggage Baggage => Scope.Baggage;
 
     /// <summary>Gets the services of this attempt's own dependency-injection scope (created on first use, disposed after the attempt).</summary>
-    public IServiceProvider Services => _services.Provider;
+    public IServiceProvider Services =>
+        _worker.ScopeFactory is { } factory ? (_services ??= factory.CreateScope()).ServiceProvider : _worker.RootServices;
 
     internal ReceivedMessage Received { get; }
 
     internal ConsumerScope Scope { get; }
+
+    /// <inheritdoc />
+    ValueTask IAttemptContext.DisposeServicesAsync()
+    {
+        switch (_services)
+        {
+            case null:
+                return default;
+            case IAsyncDisposable asynchronous:
+                return asynchronous.DisposeAsync();
+            default:
+                _services.Dispose();
+                return default;
+        }
+    }
 }

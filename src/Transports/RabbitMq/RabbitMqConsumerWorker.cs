@@ -109,10 +109,9 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
             // Broker mode rejects and lets the queue's dead-letter exchange route; publish mode copies to the queue.
             var deadLetterQueue = options.EffectiveDeadLettering == RabbitMqDeadLetterMode.Publish ? options.EffectiveDeadLetterQueue : null;
             await channel.BasicQosAsync(0, (ushort)options.EffectivePrefetchCount, global: false, stoppingToken).ConfigureAwait(false);
-            var endpoint = connection.Endpoint;
+            var subscription = new RabbitMqSubscription(channel, options.Queue, deadLetterQueue, connection.Endpoint);
             var consumer = new AsyncEventingBasicConsumer(channel);
-            consumer.ReceivedAsync += (_, delivery) =>
-                ProcessAsync(new Delivery(channel, options.Queue, deadLetterQueue, delivery, endpoint));
+            consumer.ReceivedAsync += (_, delivery) => ProcessAsync(new Delivery(subscription, delivery));
             consumer.UnregisteredAsync += (_, _) =>
             {
                 // The broker cancelled the consumer (queue deleted, failover): subscribe again.
@@ -163,15 +162,16 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
         }
     }
 
-    private sealed class Delivery(IChannel channel, string queue, string? deadLetterQueue, BasicDeliverEventArgs args, AmqpTcpEndpoint endpoint)
-        : RabbitMqReceivedMessage(RabbitMqSemantics.Incoming(queue, args, endpoint), args)
+    private sealed class Delivery(RabbitMqSubscription subscription, BasicDeliverEventArgs args)
+        : RabbitMqReceivedMessage(subscription, args)
     {
         public override ValueTask AckAsync(CancellationToken cancellationToken) =>
-            channel.BasicAckAsync(Args.DeliveryTag, multiple: false, cancellationToken);
+            Subscription.Channel.BasicAckAsync(Args.DeliveryTag, multiple: false, cancellationToken);
 
         public override async ValueTask DeadLetterAsync(string reason, CancellationToken cancellationToken)
         {
-            if (deadLetterQueue is null)
+            var channel = Subscription.Channel;
+            if (Subscription.DeadLetterQueue is not { } deadLetterQueue)
             {
                 await channel.BasicRejectAsync(Args.DeliveryTag, requeue: false, cancellationToken).ConfigureAwait(false);
                 return;
@@ -193,7 +193,7 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
                 }
             }
 
-            headers["x-first-death-queue"] = Encoding.UTF8.GetBytes(queue);
+            headers["x-first-death-queue"] = Encoding.UTF8.GetBytes(Subscription.Queue);
             headers["x-first-death-reason"] = Encoding.UTF8.GetBytes(reason);
             properties.Headers = headers;
             await channel.BasicPublishAsync(string.Empty, deadLetterQueue, mandatory: false, properties, Args.Body, cancellationToken).ConfigureAwait(false);
@@ -201,7 +201,7 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
         }
 
         public override ValueTask RequeueAsync(CancellationToken cancellationToken) =>
-            channel.BasicNackAsync(Args.DeliveryTag, multiple: false, requeue: true, cancellationToken);
+            Subscription.Channel.BasicNackAsync(Args.DeliveryTag, multiple: false, requeue: true, cancellationToken);
     }
 }
 

@@ -26,14 +26,26 @@ internal static class RabbitMqSemantics
 
     public static IncomingMessage Incoming(string queue, BasicDeliverEventArgs delivery, AmqpTcpEndpoint? endpoint)
     {
-        var properties = delivery.BasicProperties;
-        var headers = properties.Headers ?? new Dictionary<string, object?>(0);
+        var (headers, deliveryCount) = IncomingHeaders(delivery);
+        return Incoming(queue, delivery, endpoint, headers, deliveryCount);
+    }
+
+    /// <summary>The carrier over a delivery's headers, and the delivery's number when the queue counts deliveries.</summary>
+    public static (IHeaderCarrier Headers, int? DeliveryCount) IncomingHeaders(BasicDeliverEventArgs delivery)
+    {
+        var headers = delivery.BasicProperties.Headers ?? new Dictionary<string, object?>(0);
         // Quorum queues count earlier deliveries that ended without a settlement (x-delivery-count, absent or 0 on the
         // first): DeliveryCount is this delivery's number.
         int? deliveryCount = headers.TryGetValue("x-delivery-count", out var count) && count is long or int
             ? (int)Math.Clamp(Convert.ToInt64(count, System.Globalization.CultureInfo.InvariantCulture) + 1, 1, int.MaxValue)
             : null;
-        return new IncomingMessage(MessagingSystem, queue, RabbitMqHeaders.CreateCarrier(headers))
+        return (RabbitMqHeaders.CreateCarrier(headers), deliveryCount);
+    }
+
+    public static IncomingMessage Incoming(string queue, BasicDeliverEventArgs delivery, AmqpTcpEndpoint? endpoint, IHeaderCarrier headers, int? deliveryCount)
+    {
+        var properties = delivery.BasicProperties;
+        return new IncomingMessage(MessagingSystem, queue, headers)
         {
             OperationName = "process",
             MessageId = properties.MessageId,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Diagnostics;
 using System.Text;
 using Messaging.Tests.Core;
@@ -200,11 +201,7 @@ public sealed class BaggageTelemetryTests
         var logged = Assert.Single(
             host.Services.GetFakeLogCollector().GetSnapshot(),
             static r => r.Category!.EndsWith(nameof(ForwardingWorker), StringComparison.Ordinal) && r.Message.StartsWith("forwarding", StringComparison.Ordinal));
-        var scope = logged.Scopes
-            .OfType<IEnumerable<KeyValuePair<string, object?>>>()
-            .SelectMany(static pairs => pairs)
-            .GroupBy(static pair => pair.Key, StringComparer.Ordinal)
-            .ToDictionary(static g => g.Key, static g => g.Last().Value, StringComparer.Ordinal);
+        var scope = ScopeValues(logged);
         Assert.Equal(producerTrace, scope["TraceId"]);
         Assert.Equal(32, ((string)scope["TraceId"]!).Length);
         Assert.Equal(16, ((string)scope["SpanId"]!).Length);
@@ -213,6 +210,59 @@ public sealed class BaggageTelemetryTests
         Assert.Equal("acme", scope["tenant.id"]);
         Assert.False(scope.ContainsKey("auth.token"));
         Assert.False(scope.ContainsKey("cohort"));
+    }
+
+    [Fact]
+    public async Task The_log_scope_reaches_the_handler_loggers_of_other_categories_while_the_worker_category_is_filtered_out()
+    {
+        var broker = new InMemoryBroker();
+        var inbound = TestData.NewQueue();
+        var handled = new HandledSignal();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddFakeLogging();
+        builder.Logging.AddFilter((category, _) => category is null || !category.EndsWith(nameof(OtherCategoryWorker), StringComparison.Ordinal));
+        builder.Services.AddSingleton(broker);
+        builder.Services.AddSingleton(handled);
+        builder.Services.AddInMemoryConsumerWorker<OtherCategoryWorker>(o => o.Queue = inbound);
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        await broker.PublishMessageWithContextAsync(inbound, new Order(8, string.Empty, []), new InMemoryMessageProperties { MessageId = "m-8" });
+        await handled.Done.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await host.StopAsync();
+
+        var logged = Assert.Single(
+            host.Services.GetFakeLogCollector().GetSnapshot(),
+            static r => r.Category == "Handlers.Orders" && r.Message.StartsWith("forwarding", StringComparison.Ordinal));
+        var scope = ScopeValues(logged);
+        Assert.Equal("m-8", scope["MessageId"]);
+        Assert.Equal(inbound, scope["Destination"]);
+    }
+
+    /// <summary>The scope values in effect when <paramref name="record"/> was written; inner scopes win.</summary>
+    private static Dictionary<string, object?> ScopeValues(FakeLogRecord record) =>
+        record.Scopes
+            .OfType<IEnumerable<KeyValuePair<string, object?>>>()
+            .SelectMany(static pairs => pairs)
+            .GroupBy(static pair => pair.Key, StringComparer.Ordinal)
+            .ToDictionary(static g => g.Key, static g => g.Last().Value, StringComparer.Ordinal);
+
+    public sealed class HandledSignal
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Logs from its handler through a category of its own, not the worker's.</summary>
+    public sealed class OtherCategoryWorker(InMemoryWorkerContext context, ILoggerFactory loggers, HandledSignal handled) : InMemoryConsumerWorker<Order>(context)
+    {
+        private readonly ILogger _handlerLog = loggers.CreateLogger("Handlers.Orders");
+
+        protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken)
+        {
+            _handlerLog.LogInformation("forwarding {Index} (handler category)", message.Body.Index);
+            handled.Done.TrySetResult();
+            return Task.CompletedTask;
+        }
     }
 
     public sealed record ForwardingTarget(string Queue);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Messaging.Tests.Support;
 using Messaging.Transports.InMemory;
@@ -325,6 +326,43 @@ public sealed class ConsumerWorkerTests : IDisposable
     }
 
     [Fact]
+    public async Task Each_attempt_scope_is_created_once_and_disposed_when_the_attempt_finished()
+    {
+        var broker = new InMemoryBroker();
+        var seen = new ConcurrentQueue<(DisposalMarker First, DisposalMarker Again, bool DisposedInHandler)>();
+        var probe = new Probe
+        {
+            Behaviour = (m, _) =>
+            {
+                var first = m.Services.GetRequiredService<DisposalMarker>();
+                seen.Enqueue((first, m.Services.GetRequiredService<DisposalMarker>(), first.Disposed));
+                return Task.CompletedTask;
+            },
+        };
+        var queue = TestHosts.NewQueue();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(broker);
+        builder.Services.AddSingleton(probe);
+        builder.Services.AddScoped<ScopedMarker>();
+        builder.Services.AddScoped<DisposalMarker>();
+        builder.Services.AddInMemoryConsumerWorker<RecordingWorker>(o => o.Queue = queue);
+        using var host = builder.Build();
+        await host.StartAsync();
+        await TestHosts.PublishTracedAsync(broker, queue, 3);
+        await probe.WaitForAsync(3);
+        await host.StopAsync(); // returns once every message is settled, its attempt's scope disposed
+
+        Assert.Equal(3, seen.Count);
+        Assert.All(seen, s =>
+        {
+            Assert.Same(s.First, s.Again);
+            Assert.False(s.DisposedInHandler);
+            Assert.True(s.First.Disposed);
+        });
+        Assert.Equal(3, seen.Select(s => s.First).Distinct().Count());
+    }
+
+    [Fact]
     public void Registering_a_worker_twice_adds_one_hosted_service()
     {
         var services = new ServiceCollection();
@@ -366,6 +404,17 @@ public sealed class ConsumerWorkerTests : IDisposable
         int current;
         while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
         {
+        }
+    }
+
+    private sealed class DisposalMarker : IAsyncDisposable
+    {
+        public bool Disposed { get; private set; }
+
+        public ValueTask DisposeAsync()
+        {
+            Disposed = true;
+            return ValueTask.CompletedTask;
         }
     }
 }
