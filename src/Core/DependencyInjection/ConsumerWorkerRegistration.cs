@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -16,12 +17,13 @@ internal static class ConsumerWorkerRegistration
     /// <summary>The tags of every worker's health check.</summary>
     public static readonly string[] HealthCheckTags = ["messaging", "ready"];
 
-    public static IServiceCollection Add<TWorker, TOptions>(
+    public static IServiceCollection Add<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
         IServiceCollection services,
         string? name,
         IConfiguration? configuration,
         Action<TOptions>? configure,
-        Func<IServiceProvider, string, TOptions, ConsumerWorkerContext> createContext)
+        Func<IServiceProvider, string, TOptions, ConsumerWorkerContext> createContext,
+        Action<OptionsBuilder<TOptions>, IConfiguration> bind)
         where TWorker : ConsumerWorker
         where TOptions : ConsumerWorkerOptions
     {
@@ -41,7 +43,7 @@ internal static class ConsumerWorkerRegistration
         var builder = services.AddOptions<TOptions>(name);
         if (configuration is not null)
         {
-            OptionsRegistration.Bind<TOptions>(services, name, configuration);
+            OptionsRegistration.Bind(services, name, configuration, bind);
         }
 
         if (configure is not null)
@@ -81,7 +83,7 @@ internal static class ConsumerWorkerRegistration
         return services;
     }
 
-    private static bool HealthChecksDisabled<TOptions>(IOptionsMonitor<TOptions> monitor, string name)
+    private static bool HealthChecksDisabled<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(IOptionsMonitor<TOptions> monitor, string name)
         where TOptions : ConsumerWorkerOptions
     {
         try

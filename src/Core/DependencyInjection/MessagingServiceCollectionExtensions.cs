@@ -54,7 +54,7 @@ public static class MessagingServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<MessagingOptions>(services, Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<MessagingOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
         return services.AddMessaging(configure);
     }
 }

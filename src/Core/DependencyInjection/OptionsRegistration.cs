@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,15 +10,19 @@ namespace Messaging;
 internal static class OptionsRegistration
 {
     /// <summary>Binds the named options to <paramref name="configuration"/> and remembers its section for error messages.</summary>
-    public static void Bind<TOptions>(IServiceCollection services, string name, IConfiguration configuration)
+    /// <remarks>
+    /// <paramref name="bind"/> is <c>static (options, section) =&gt; options.Bind(section)</c>, written where the options
+    /// type is known, so that the configuration binding source generator replaces the reflection-based binder there.
+    /// </remarks>
+    public static void Bind<TOptions>(IServiceCollection services, string name, IConfiguration configuration, Action<OptionsBuilder<TOptions>, IConfiguration> bind)
         where TOptions : class
     {
-        services.AddOptions<TOptions>(name).Bind(configuration);
+        bind(services.AddOptions<TOptions>(name), configuration);
         ConfigurationPaths.Remember(services, typeof(TOptions), name, configuration);
     }
 
     /// <summary>Validates every instance of <typeparamref name="TOptions"/> on start with <paramref name="validate"/> (idempotent).</summary>
-    public static void ValidateOnStart<TOptions>(IServiceCollection services, string name, Action<TOptions, ICollection<string>> validate)
+    public static void ValidateOnStart<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(IServiceCollection services, string name, Action<TOptions, ICollection<string>> validate)
         where TOptions : class
     {
         services.AddOptions<TOptions>(name).ValidateOnStart();

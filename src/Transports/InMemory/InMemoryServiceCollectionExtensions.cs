@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Messaging;
 using Messaging.Transports.InMemory;
 using Microsoft.Extensions.Configuration;
@@ -27,7 +28,7 @@ public static class InMemoryServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="configure">Configures the worker's options; <see cref="ConsumerWorkerOptions.Queue"/> is required.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddInMemoryConsumerWorker<TWorker>(this IServiceCollection services, Action<InMemoryConsumerOptions> configure)
+    public static IServiceCollection AddInMemoryConsumerWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IServiceCollection services, Action<InMemoryConsumerOptions> configure)
         where TWorker : ConsumerWorker, IInMemoryConsumerWorker
     {
         ArgumentNullException.ThrowIfNull(configure);
@@ -46,7 +47,7 @@ public static class InMemoryServiceCollectionExtensions
     /// <param name="configuration">The configuration section with the worker's options, if any.</param>
     /// <param name="configure">Configures the worker's options after binding, if given.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddInMemoryConsumerWorker<TWorker>(
+    public static IServiceCollection AddInMemoryConsumerWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(
         this IServiceCollection services,
         string? name,
         IConfiguration? configuration,
@@ -60,6 +61,7 @@ public static class InMemoryServiceCollectionExtensions
             name,
             configuration,
             configure,
-            static (sp, workerName, options) => new InMemoryWorkerContext(workerName, options, sp.GetRequiredService<InMemoryBroker>(), sp));
+            static (sp, workerName, options) => new InMemoryWorkerContext(workerName, options, sp.GetRequiredService<InMemoryBroker>(), sp),
+            static (options, section) => options.Bind(section));
     }
 }

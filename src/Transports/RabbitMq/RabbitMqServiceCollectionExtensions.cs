@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Messaging;
 using Messaging.Transports.RabbitMq;
 using Microsoft.Extensions.Configuration;
@@ -44,7 +45,7 @@ public static class RabbitMqServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<RabbitMqConnectionOptions>(services, Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<RabbitMqConnectionOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
         return services.AddRabbitMqConnection(configure);
     }
 
@@ -57,7 +58,7 @@ public static class RabbitMqServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="configure">Configures the worker's options; <see cref="ConsumerWorkerOptions.Queue"/> is required.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddRabbitMqConsumerWorker<TWorker>(this IServiceCollection services, Action<RabbitMqConsumerOptions> configure)
+    public static IServiceCollection AddRabbitMqConsumerWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IServiceCollection services, Action<RabbitMqConsumerOptions> configure)
         where TWorker : ConsumerWorker, IRabbitMqConsumerWorker
     {
         ArgumentNullException.ThrowIfNull(configure);
@@ -76,7 +77,7 @@ public static class RabbitMqServiceCollectionExtensions
     /// <param name="configuration">The configuration section with the worker's options, if any.</param>
     /// <param name="configure">Configures the worker's options after binding, if given.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddRabbitMqConsumerWorker<TWorker>(
+    public static IServiceCollection AddRabbitMqConsumerWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(
         this IServiceCollection services,
         string? name,
         IConfiguration? configuration,
@@ -90,7 +91,8 @@ public static class RabbitMqServiceCollectionExtensions
             name,
             configuration,
             configure,
-            static (sp, workerName, options) => new RabbitMqWorkerContext(workerName, options, sp.GetRequiredService<RabbitMqConnectionProvider>(), sp));
+            static (sp, workerName, options) => new RabbitMqWorkerContext(workerName, options, sp.GetRequiredService<RabbitMqConnectionProvider>(), sp),
+            static (options, section) => options.Bind(section));
     }
 
     /// <summary>
@@ -129,7 +131,7 @@ public static class RabbitMqServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<RabbitMqPublisherOptions>(services, Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<RabbitMqPublisherOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
         return services.AddRabbitMqPublisher(configure);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Messaging;
 using Messaging.Transports.ServiceBus;
 using Microsoft.Extensions.Configuration;
@@ -44,7 +45,7 @@ public static class ServiceBusServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<ServiceBusConnectionOptions>(services, Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<ServiceBusConnectionOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
         return services.AddServiceBusConnection(configure);
     }
 
@@ -56,7 +57,7 @@ public static class ServiceBusServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="configure">Configures the worker's options; <see cref="ConsumerWorkerOptions.Queue"/> (the queue, or the topic with <see cref="ServiceBusConsumerOptions.Subscription"/>) is required.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddServiceBusConsumerWorker<TWorker>(this IServiceCollection services, Action<ServiceBusConsumerOptions> configure)
+    public static IServiceCollection AddServiceBusConsumerWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(this IServiceCollection services, Action<ServiceBusConsumerOptions> configure)
         where TWorker : ConsumerWorker, IServiceBusConsumerWorker
     {
         ArgumentNullException.ThrowIfNull(configure);
@@ -75,7 +76,7 @@ public static class ServiceBusServiceCollectionExtensions
     /// <param name="configuration">The configuration section with the worker's options, if any.</param>
     /// <param name="configure">Configures the worker's options after binding, if given.</param>
     /// <returns>The services.</returns>
-    public static IServiceCollection AddServiceBusConsumerWorker<TWorker>(
+    public static IServiceCollection AddServiceBusConsumerWorker<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TWorker>(
         this IServiceCollection services,
         string? name,
         IConfiguration? configuration,
@@ -89,7 +90,8 @@ public static class ServiceBusServiceCollectionExtensions
             name,
             configuration,
             configure,
-            static (sp, workerName, options) => new ServiceBusWorkerContext(workerName, options, sp.GetRequiredService<ServiceBusClientProvider>(), sp));
+            static (sp, workerName, options) => new ServiceBusWorkerContext(workerName, options, sp.GetRequiredService<ServiceBusClientProvider>(), sp),
+            static (options, section) => options.Bind(section));
     }
 
     /// <summary>
@@ -128,7 +130,7 @@ public static class ServiceBusServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<ServiceBusPublisherOptions>(services, Options.Options.DefaultName, configuration);
+        OptionsRegistration.Bind<ServiceBusPublisherOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
         return services.AddServiceBusPublisher(configure);
     }
 }
