@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using OpenTelemetry;
 using OpenTelemetry.Context;
 
@@ -9,31 +8,38 @@ namespace Messaging;
 /// Captures, clears and restores the ambient <see cref="Activity.Current"/> and <see cref="Baggage.Current"/>.
 /// </summary>
 /// <remarks>
+/// <para>
 /// OpenTelemetry keeps <see cref="Baggage.Current"/> in a mutable holder object referenced from an async-local
 /// slot; assigning <see cref="Baggage.Current"/> writes into the holder, which every flow that inherited it shares.
 /// That is how baggage leaks between concurrent or sequential messages. This type never writes into an
 /// inherited holder: it replaces the slot's reference, so each message gets a holder of its own, and restoring
 /// puts back the exact reference that was there before.
+/// </para>
+/// <para>
+/// OpenTelemetry's public baggage API cannot do that (it only writes into the holder), so this file — and only this
+/// file — relies on one detail of OpenTelemetry.Api: the slot's name, <see cref="BaggageSlotName"/>, read and written
+/// through the public <see cref="RuntimeContext.GetValue(string)"/> and <see cref="RuntimeContext.SetValue(string, object)"/>.
+/// No reflection. A test (<c>AmbientContextSlotTests</c>) fails, naming the OpenTelemetry.Api version, when that detail
+/// changes; at run time a missing slot falls back to the public setter.
+/// </para>
 /// </remarks>
 internal static class AmbientContext
 {
-    // The slot OpenTelemetry.Api registers for Baggage.Current.
-    private const string BaggageSlotName = "otel.baggage";
+    /// <summary>The slot OpenTelemetry.Api registers for <see cref="Baggage.Current"/>'s holder.</summary>
+    internal const string BaggageSlotName = "otel.baggage";
 
-    private static readonly bool SlotAvailable = ProbeSlot();
-
-    // The slot itself, so that each access skips the lookup by name; null when it cannot be found through the public API.
-    private static readonly IRuntimeContextSlotValueAccessor? Slot = SlotAvailable ? FindSlot() : null;
+    /// <summary>Gets a value indicating whether the slot exists and takes a reference (else: the public setter, which can leak).</summary>
+    internal static bool SlotAvailable { get; } = ProbeSlot();
 
     public static Snapshot Capture() =>
-        new(Activity.Current, SlotAvailable ? GetHolder() : null, SlotAvailable ? default : Baggage.Current);
+        new(Activity.Current, SlotAvailable ? RuntimeContext.GetValue(BaggageSlotName) : null, SlotAvailable ? default : Baggage.Current);
 
     public static void Restore(in Snapshot snapshot)
     {
         Activity.Current = snapshot.Activity;
         if (SlotAvailable)
         {
-            SetHolder(snapshot.BaggageHolder);
+            RuntimeContext.SetValue(BaggageSlotName, snapshot.BaggageHolder);
         }
         else
         {
@@ -46,7 +52,8 @@ internal static class AmbientContext
     {
         if (SlotAvailable)
         {
-            SetHolder(null);
+            // A fresh flow state: the next assignment creates a new holder instead of writing into an inherited one.
+            RuntimeContext.SetValue(BaggageSlotName, null);
             if (baggage.Count > 0)
             {
                 Baggage.Current = baggage;
@@ -80,61 +87,6 @@ internal static class AmbientContext
 #pragma warning restore CA1031
         {
             return false;
-        }
-    }
-
-    private static object? GetHolder() => Slot is { } slot ? slot.Value : RuntimeContext.GetValue(BaggageSlotName);
-
-    private static void SetHolder(object? holder)
-    {
-        if (Slot is { } slot)
-        {
-            slot.Value = holder;
-        }
-        else
-        {
-            RuntimeContext.SetValue(BaggageSlotName, holder);
-        }
-    }
-
-    /// <summary>
-    /// Finds the baggage slot object through public API only: the holder's type is read off a holder that
-    /// <see cref="Baggage.Current"/> creates in a cleared slot (then the slot is restored), and
-    /// <see cref="RuntimeContext.GetSlot{T}(string)"/> is called for that type.
-    /// </summary>
-    private static IRuntimeContextSlotValueAccessor? FindSlot()
-    {
-        var before = RuntimeContext.GetValue(BaggageSlotName);
-        try
-        {
-            RuntimeContext.SetValue(BaggageSlotName, null);
-            Baggage.Current = Baggage.Create(new Dictionary<string, string> { ["probe"] = "1" });
-            var holder = RuntimeContext.GetValue(BaggageSlotName);
-            if (holder is null)
-            {
-                return null;
-            }
-
-            var getSlot = typeof(RuntimeContext).GetMethod(nameof(RuntimeContext.GetSlot), BindingFlags.Public | BindingFlags.Static, [typeof(string)]);
-            if (getSlot?.MakeGenericMethod(holder.GetType()).Invoke(null, [BaggageSlotName]) is not IRuntimeContextSlotValueAccessor slot)
-            {
-                return null;
-            }
-
-            // Only use it if it is the very slot the name resolves to.
-            RuntimeContext.SetValue(BaggageSlotName, null);
-            slot.Value = holder;
-            return ReferenceEquals(RuntimeContext.GetValue(BaggageSlotName), holder) ? slot : null;
-        }
-#pragma warning disable CA1031 // Any failure: keep the lookup by name.
-        catch
-#pragma warning restore CA1031
-        {
-            return null;
-        }
-        finally
-        {
-            RuntimeContext.SetValue(BaggageSlotName, before);
         }
     }
 

@@ -18,13 +18,11 @@ internal sealed class BaggageFilter
         _maxBytes = policy.MaxBytes;
     }
 
-    /// <summary>Reports a drop: reason and number of members.</summary>
-    public delegate void DropHandler(string reason, int count);
-
     /// <summary>
-    /// Applies the policy. Returns <paramref name="baggage"/> itself (no allocation) when nothing needs dropping.
+    /// Applies the policy, reporting each drop to <paramref name="reporter"/> as <paramref name="direction"/>. Returns
+    /// <paramref name="baggage"/> itself (no allocation) when nothing needs dropping.
     /// </summary>
-    public Baggage Apply(Baggage baggage, DropHandler onDrop)
+    public Baggage Apply(Baggage baggage, PropagationReporter reporter, string direction)
     {
         var count = baggage.Count;
         if (count == 0)
@@ -34,7 +32,7 @@ internal sealed class BaggageFilter
 
         if (count > _maxMembers)
         {
-            return Rebuild(baggage.GetBaggage(), onDrop);
+            return Rebuild(baggage.GetBaggage(), reporter, direction);
         }
 
         // An encoded character takes at most 9 bytes (3 percent-encoded UTF-8 bytes): when even that bound fits, the
@@ -44,7 +42,7 @@ internal sealed class BaggageFilter
         {
             if (!Admits(item.Key, item.Value, out _))
             {
-                return Rebuild(baggage.GetBaggage(), onDrop);
+                return Rebuild(baggage.GetBaggage(), reporter, direction);
             }
 
             bound += item.Key.Length + 1 + (9L * (item.Value?.Length ?? 0));
@@ -61,7 +59,7 @@ internal sealed class BaggageFilter
             total += (total == 0 ? 0 : 1) + MemberSize(item.Key, item.Value);
         }
 
-        return total > _maxBytes ? Rebuild(baggage.GetBaggage(), onDrop) : baggage;
+        return total > _maxBytes ? Rebuild(baggage.GetBaggage(), reporter, direction) : baggage;
     }
 
     /// <summary>The encoded size of <c>key=value</c> on the wire, value percent-encoded as the W3C baggage propagator does.</summary>
@@ -108,19 +106,19 @@ internal sealed class BaggageFilter
     {
         if (!_deny.IsEmpty && _deny.Matches(key))
         {
-            reason = "denied";
+            reason = PropagationReporter.Denied;
             return false;
         }
 
         if (!_allow.IsEmpty && !_allow.Matches(key))
         {
-            reason = "not_allowed";
+            reason = PropagationReporter.NotAllowed;
             return false;
         }
 
         if (HasForbiddenChars(key) || HasForbiddenChars(value))
         {
-            reason = "invalid_characters";
+            reason = PropagationReporter.InvalidCharacters;
             return false;
         }
 
@@ -128,7 +126,7 @@ internal sealed class BaggageFilter
         return true;
     }
 
-    private Baggage Rebuild(IReadOnlyDictionary<string, string> items, DropHandler onDrop)
+    private Baggage Rebuild(IReadOnlyDictionary<string, string> items, PropagationReporter reporter, string direction)
     {
         var candidates = new List<KeyValuePair<string, string>>(items.Count);
         foreach (var item in items)
@@ -139,7 +137,7 @@ internal sealed class BaggageFilter
             }
             else
             {
-                onDrop(reason, 1);
+                reporter.BaggageDropped(direction, reason, 1);
             }
         }
 
@@ -166,15 +164,8 @@ internal sealed class BaggageFilter
             kept[item.Key] = item.Value;
         }
 
-        if (memberLimitDrops > 0)
-        {
-            onDrop("member_limit", memberLimitDrops);
-        }
-
-        if (byteLimitDrops > 0)
-        {
-            onDrop("byte_limit", byteLimitDrops);
-        }
+        reporter.BaggageDropped(direction, PropagationReporter.MemberLimit, memberLimitDrops);
+        reporter.BaggageDropped(direction, PropagationReporter.ByteLimit, byteLimitDrops);
 
         return kept.Count == 0 ? default : Baggage.Create(kept);
     }

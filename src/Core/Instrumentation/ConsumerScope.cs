@@ -74,7 +74,7 @@ public sealed class ConsumerScope : IDisposable
     {
         ArgumentNullException.ThrowIfNull(exception);
         RecordError(exception.GetType().FullName ?? exception.GetType().Name);
-        MessagingInstrumentation.SetError(Activity, exception);
+        SpanTags.SetError(Activity, exception);
     }
 
     /// <summary>Records a failure that is not an exception (for example a message dead-lettered as undeliverable).</summary>

@@ -12,7 +12,7 @@ namespace Messaging;
 /// Give it to one handler (<see cref="System.Net.Http.SocketsHttpHandler.ActivityHeadersPropagator"/>); nothing global
 /// changes unless you assign it to <see cref="DistributedContextPropagator.Current"/> yourself.
 /// </summary>
-internal sealed class HttpContextPropagator(MessagingInstrumentation owner, BaggageFilter filter, BaggageFilter.DropHandler onDrop) : DistributedContextPropagator
+internal sealed class HttpContextPropagator(MessagingInstrumentation owner, BaggageFilter filter, PropagationReporter reporter) : DistributedContextPropagator
 {
     private static readonly string[] FieldNames = [W3CTraceContextPropagator.TraceParentHeader, W3CTraceContextPropagator.TraceStateHeader, W3CBaggagePropagator.BaggageHeader];
 
@@ -32,7 +32,7 @@ internal sealed class HttpContextPropagator(MessagingInstrumentation owner, Bagg
         }
 
         // At injection the request's activity is current, so the merge sees its whole chain and this flow's Baggage.Current.
-        var baggage = filter.Apply(ActivityBaggage.Effective(Baggage.Current), onDrop);
+        var baggage = filter.Apply(ActivityBaggage.Effective(Baggage.Current), reporter, PropagationReporter.Outbound);
         if (baggage.Count > 0 && W3CBaggagePropagator.Encode(baggage, BaggagePolicy.DefaultMaxMembers, BaggagePolicy.DefaultMaxBytes) is { } header)
         {
             setter(carrier, W3CBaggagePropagator.BaggageHeader, header);

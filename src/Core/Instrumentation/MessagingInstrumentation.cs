@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Diagnostics;
 using Messaging.Propagation;
 using Microsoft.Extensions.Logging;
@@ -12,24 +11,20 @@ namespace Messaging;
 /// The propagation engine: producer spans with injection, and consumer scopes with extraction, trust, parenting and
 /// attachment of context. Transports and workers use it; an instance is immutable and thread-safe.
 /// </summary>
+/// <remarks>
+/// This type is the façade over the engine's parts: <see cref="ProducerInstrumentation"/> (producer spans and
+/// injection), <see cref="ContextDecider"/> (extraction, trust, parenting), <see cref="ConsumerInstrumentation"/>
+/// (consumer spans and ambient context) and <see cref="PropagationReporter"/> (drops and missing context).
+/// </remarks>
 public sealed class MessagingInstrumentation
 {
-    private static readonly Action<IHeaderCarrier, string, string> Setter = static (c, n, v) => c.SetValue(n, v);
     private static readonly Lazy<MessagingInstrumentation> LazyDefault = new(() => new MessagingInstrumentation());
 
     private readonly BaggageFilter _outbound;
-    private readonly FrozenDictionary<string, BaggageFilter> _outboundByDestination;
-    private readonly BaggageFilter _inbound;
-    private readonly string[] _traceFields;
-    private readonly string[] _allFields;
-    private readonly SpanShape.Cache _sendShapes = new(SemanticConventions.OperationTypeSend);
-    private readonly SpanShape.Cache _createShapes = new(SemanticConventions.OperationTypeCreate);
-    private readonly SpanShape.Cache _processShapes = new(SemanticConventions.OperationTypeProcess);
-    private readonly LogThrottle _throttle;
-    private readonly BaggageFilter.DropHandler _outboundDrop;
-    private readonly BaggageFilter.DropHandler _inboundDrop;
-    private readonly bool _silentWithoutContext;
-    private readonly bool _tracing;
+    private readonly PropagationReporter _reporter;
+    private readonly ProducerInstrumentation _producer;
+    private readonly ContextDecider _decider;
+    private readonly ConsumerInstrumentation _consumer;
 
     /// <summary>Creates an instrumentation from options.</summary>
     /// <param name="options">The options; <see langword="null"/> for the defaults. Validated here.</param>
@@ -46,21 +41,15 @@ public sealed class MessagingInstrumentation
         ParentingPolicy = options.ParentingPolicy;
         TimeProvider = timeProvider ?? TimeProvider.System;
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Messaging");
-        _outbound = new BaggageFilter(options.OutboundBaggage);
-        _outboundByDestination = options.OutboundBaggageByDestination.ToFrozenDictionary(
-            static p => p.Key, static p => new BaggageFilter(p.Value), StringComparer.Ordinal);
-        BaggageTelemetry = new BaggageTelemetry(options.BaggageTelemetry);
-        _inbound = new BaggageFilter(options.InboundBaggage);
-        _allFields = Propagator.Fields is { } fields ? [.. fields] : [];
-        _traceFields = Array.FindAll(_allFields, static f => !string.Equals(f, "baggage", StringComparison.OrdinalIgnoreCase));
-        PropagationHeaders = Array.AsReadOnly(_allFields);
-        _throttle = new LogThrottle(TimeProvider, TimeSpan.FromMinutes(1));
-        _outboundDrop = (reason, count) => ReportBaggageDrop("outbound", reason, count);
-        _inboundDrop = (reason, count) => ReportBaggageDrop("inbound", reason, count);
-        _silentWithoutContext = PropagationHelpers.WritesNothingWithoutContext(Propagator);
-        _tracing = !options.DisableTracing;
         Metrics = !options.DisableMetrics;
+        BaggageTelemetry = new BaggageTelemetry(options.BaggageTelemetry);
+        PropagationHeaders = Array.AsReadOnly(Propagator.Fields is { } fields ? [.. fields] : Array.Empty<string>());
         DefaultConsumer = new ConsumerSettings(Trust, Parenting, ParentingPolicy);
+        _outbound = new BaggageFilter(options.OutboundBaggage);
+        _reporter = new PropagationReporter(Logger, TimeProvider, Metrics);
+        _producer = new ProducerInstrumentation(this, options, _outbound, _reporter, tracing: !options.DisableTracing);
+        _decider = new ContextDecider(Propagator, new BaggageFilter(options.InboundBaggage), _reporter, Logger);
+        _consumer = new ConsumerInstrumentation(this, _decider, tracing: !options.DisableTracing);
     }
 
     /// <summary>
@@ -109,12 +98,7 @@ public sealed class MessagingInstrumentation
     /// no header table, no scope — and only a message's existing headers still need <see cref="StartProducer"/>
     /// (stale propagation headers are removed from them).
     /// </summary>
-    public bool CanSkipProducer =>
-        _silentWithoutContext
-        && !(_tracing && MessagingTelemetry.Source.HasListeners())
-        && !(Metrics && (Instruments.SentMessages.Enabled || Instruments.HeaderSize.Enabled))
-        && Activity.Current is null
-        && Baggage.Current.Count == 0;
+    public bool CanSkipProducer => _producer.CanSkip;
 
     /// <summary>
     /// Starts a PRODUCER span <c>send {destination}</c> (when anything listens) and injects context into
@@ -126,7 +110,7 @@ public sealed class MessagingInstrumentation
     /// <param name="headers">The outgoing message's headers.</param>
     /// <returns>The scope; dispose it after the send.</returns>
     public ProducerScope StartProducer(in OutgoingMessage message, IHeaderCarrier headers) =>
-        StartProducerCore(message, headers, _sendShapes, Metrics ? 1 : 0);
+        _producer.Start(message, headers, create: false);
 
     /// <summary>
     /// Starts the creation context of one message that is sent later in a batch (messaging conventions: each message
@@ -140,7 +124,7 @@ public sealed class MessagingInstrumentation
     /// <param name="headers">The outgoing message's headers.</param>
     /// <returns>The scope; dispose it when the message was added to its batch.</returns>
     public ProducerScope StartCreate(in OutgoingMessage message, IHeaderCarrier headers) =>
-        StartProducerCore(message, headers, _createShapes, 0);
+        _producer.Start(message, headers, create: true);
 
     /// <summary>
     /// Starts the span of sending messages that already carry their creation contexts (see <see cref="StartCreate"/>):
@@ -151,79 +135,15 @@ public sealed class MessagingInstrumentation
     /// <param name="message">What the span records about the send (destination, server).</param>
     /// <param name="creationContexts">The creation contexts of the messages sent; invalid ones get no link.</param>
     /// <returns>The scope; dispose it after the send.</returns>
-    public ProducerScope StartBatchSend(in OutgoingMessage message, IReadOnlyList<ActivityContext> creationContexts)
-    {
-        ArgumentNullException.ThrowIfNull(creationContexts);
-        ArgumentException.ThrowIfNullOrEmpty(message.System);
-        ArgumentNullException.ThrowIfNull(message.Destination);
-
-        var source = MessagingTelemetry.Source;
-        Activity? activity = null;
-        if (_tracing && source.HasListeners())
-        {
-            var shape = _sendShapes.For(message);
-            var links = new List<ActivityLink>(creationContexts.Count);
-            foreach (var context in creationContexts)
-            {
-                if (context.TraceId != default && context.SpanId != default)
-                {
-                    links.Add(new ActivityLink(context));
-                }
-            }
-
-            activity = source.StartActivity(shape.Name, ActivityKind.Client, parentContext: default, shape.SamplingTags, links);
-        }
-
-        if (activity is { IsAllDataRequested: true })
-        {
-            SpanTags.AddDetails(activity, message);
-            activity.SetTag(SemanticConventions.BatchMessageCount, creationContexts.Count);
-        }
-
-        return new ProducerScope(activity, message, Metrics ? creationContexts.Count : 0);
-    }
-
-    private ProducerScope StartProducerCore(in OutgoingMessage message, IHeaderCarrier headers, SpanShape.Cache shapes, int sentMessages)
-    {
-        ArgumentNullException.ThrowIfNull(headers);
-        ArgumentException.ThrowIfNullOrEmpty(message.System);
-        ArgumentNullException.ThrowIfNull(message.Destination);
-
-        var source = MessagingTelemetry.Source;
-        Activity? activity = null;
-        if (_tracing && source.HasListeners())
-        {
-            var shape = shapes.For(message);
-            activity = source.StartActivity(shape.Name, ActivityKind.Producer, parentContext: default, shape.SamplingTags);
-        }
-
-        if (activity is { IsAllDataRequested: true })
-        {
-            SpanTags.AddDetails(activity, message);
-        }
-
-        var context = activity?.Context ?? Activity.Current?.Context ?? default;
-        var baggage = Inject(context, headers, message.Destination);
-        if (BaggageTelemetry.OnProducerSpans && activity is { IsAllDataRequested: true })
-        {
-            BaggageTelemetry.SetAttributes(activity, baggage);
-        }
-
-        var scope = new ProducerScope(activity, message, sentMessages) { Context = context };
-        Observer?.ProducerStarted(message, scope, context, baggage);
-        return scope;
-    }
+    public ProducerScope StartBatchSend(in OutgoingMessage message, IReadOnlyList<ActivityContext> creationContexts) =>
+        _producer.StartBatchSend(message, creationContexts);
 
     /// <summary>
     /// Injects the current context (<see cref="Activity.Current"/> and <see cref="Baggage.Current"/>, filtered by the
     /// outbound baggage policy) into <paramref name="headers"/> without starting a span.
     /// </summary>
     /// <param name="headers">The outgoing message's headers.</param>
-    public void InjectCurrent(IHeaderCarrier headers)
-    {
-        ArgumentNullException.ThrowIfNull(headers);
-        Inject(Activity.Current?.Context ?? default, headers, destination: string.Empty);
-    }
+    public void InjectCurrent(IHeaderCarrier headers) => _producer.InjectCurrent(headers);
 
     /// <summary>
     /// Creates a <see cref="DistributedContextPropagator"/> that applies this instrumentation's outbound baggage policy
@@ -235,7 +155,7 @@ public sealed class MessagingInstrumentation
     /// instrumentation writes its own <c>baggage</c> header first, which the runtime then keeps.
     /// </summary>
     /// <returns>A propagator for HttpClient handlers (and ASP.NET Core's hosting, which it reads W3C headers for).</returns>
-    public DistributedContextPropagator CreateHttpPropagator() => new HttpContextPropagator(this, _outbound, _outboundDrop);
+    public DistributedContextPropagator CreateHttpPropagator() => new HttpContextPropagator(this, _outbound, _reporter);
 
     /// <summary>
     /// Creates an OpenTelemetry propagator that injects with <paramref name="inner"/> (default: <see cref="Propagator"/>)
@@ -248,7 +168,7 @@ public sealed class MessagingInstrumentation
     /// </summary>
     /// <param name="inner">The propagator that writes the headers; <see langword="null"/> for <see cref="Propagator"/>.</param>
     /// <returns>The propagator.</returns>
-    public TextMapPropagator CreatePolicyPropagator(TextMapPropagator? inner = null) => new PolicyPropagator(inner ?? Propagator, _outbound, _outboundDrop);
+    public TextMapPropagator CreatePolicyPropagator(TextMapPropagator? inner = null) => new PolicyPropagator(inner ?? Propagator, _outbound, _reporter);
 
     /// <summary>
     /// Extracts the context of a received message, applying the inbound baggage policy (but not trust or parenting).
@@ -259,8 +179,7 @@ public sealed class MessagingInstrumentation
     public PropagationContext Extract(IHeaderCarrier headers)
     {
         ArgumentNullException.ThrowIfNull(headers);
-        var context = ExtractRaw(headers, string.Empty);
-        return new PropagationContext(context.ActivityContext, _inbound.Apply(context.Baggage, _inboundDrop));
+        return _decider.Extract(headers);
     }
 
     /// <summary>
@@ -274,228 +193,5 @@ public sealed class MessagingInstrumentation
     public ConsumerScope StartConsumer(in IncomingMessage message) => StartConsumer(message, DefaultConsumer);
 
     /// <summary>The consumer scope of one message with a worker's own trust and parenting; see <see cref="StartConsumer(in IncomingMessage)"/>.</summary>
-    internal ConsumerScope StartConsumer(in IncomingMessage message, ConsumerSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(message.Headers);
-        ArgumentException.ThrowIfNullOrEmpty(message.System);
-        ArgumentNullException.ThrowIfNull(message.Destination);
-
-        var snapshot = AmbientContext.Capture();
-        var start = Metrics && Instruments.ProcessDuration.Enabled ? TimeProvider.GetTimestamp() : long.MinValue;
-        var remote = ExtractRaw(message.Headers, message.Destination);
-        var remoteContext = remote.ActivityContext;
-        var valid = remoteContext.TraceId != default && remoteContext.SpanId != default;
-        if (!valid)
-        {
-            ReportContextNotContinued(message);
-        }
-
-        Baggage baggage;
-        var mode = settings.Parenting;
-        switch (settings.Trust)
-        {
-            case ContextTrust.DropBaggage:
-                ReportDroppedBaggage(remote.Baggage);
-                baggage = default;
-                break;
-            case ContextTrust.Untrusted:
-                ReportDroppedBaggage(remote.Baggage);
-                baggage = default;
-                mode = ParentingMode.Link;
-                break;
-            default:
-                baggage = _inbound.Apply(remote.Baggage, _inboundDrop);
-                break;
-        }
-
-        if (settings.Trust != ContextTrust.Untrusted && settings.ParentingPolicy is { } policy)
-        {
-            try
-            {
-                mode = policy(message);
-            }
-#pragma warning disable CA1031 // A user policy must not break message processing: fall back to the default.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.ParentingPolicyFailed(Logger, ex, settings.Parenting);
-                mode = settings.Parenting;
-            }
-        }
-
-        // Start from a clean slate: no ambient activity may become the parent of a root or linked span.
-        Activity.Current = null;
-        var parent = valid && mode == ParentingMode.Child ? remoteContext : default;
-
-        Activity? activity = null;
-        Activity? contextOnly = null;
-        try
-        {
-            var source = MessagingTelemetry.Source;
-            if (_tracing && source.HasListeners())
-            {
-                // Both modes link to the creation context (messaging conventions: a processed message SHOULD be
-                // linked to it even when it is also the parent).
-                var shape = _processShapes.For(message);
-                ActivityLink[]? links = valid ? [new ActivityLink(remoteContext)] : null;
-                activity = source.StartActivity(shape.Name, ActivityKind.Consumer, parent, shape.SamplingTags, links);
-            }
-
-            if (activity is not null)
-            {
-                // Activity.Baggage of the span is exactly this message's: it has no in-process parent.
-                ActivityBaggage.Attach(activity, baggage);
-                if (activity.IsAllDataRequested)
-                {
-                    SpanTags.AddDetails(activity, message);
-                    if (BaggageTelemetry.OnConsumerSpans)
-                    {
-                        BaggageTelemetry.SetAttributes(activity, baggage);
-                    }
-                }
-            }
-            else if (baggage.Count > 0)
-            {
-                // Nothing records a span, but HttpClient propagates only from an Activity.Current: a context-only
-                // activity carries the message's trace context and baggage to it. No baggage, no allocation.
-                contextOnly = ActivityBaggage.StartContextOnly(_processShapes.For(message).Name, parent, baggage);
-            }
-
-            AmbientContext.AttachBaggage(baggage);
-        }
-        catch
-        {
-            // A throwing listener must not leave the caller without its ambient context.
-            AmbientContext.Restore(snapshot);
-            throw;
-        }
-
-        return new ConsumerScope(this, activity, contextOnly, snapshot, start, message, remoteContext, valid ? mode : null, baggage);
-    }
-
-    internal static void SetError(Activity? activity, Exception exception)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetStatus(ActivityStatusCode.Error, exception.Message);
-        activity.SetTag(SemanticConventions.ErrorType, exception.GetType().FullName);
-        if (activity.IsAllDataRequested)
-        {
-            activity.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection
-            {
-                ["exception.type"] = exception.GetType().FullName,
-                ["exception.message"] = exception.Message,
-                ["exception.stacktrace"] = exception.ToString(),
-            }));
-        }
-    }
-
-    private Baggage Inject(ActivityContext context, IHeaderCarrier headers, string destination)
-    {
-        // The library owns the propagation headers: stale ones (a forwarded message) never survive a hop.
-        foreach (var field in _allFields)
-        {
-            headers.Remove(field);
-        }
-
-        var filter = _outboundByDestination.Count > 0 && _outboundByDestination.TryGetValue(destination, out var specific) ? specific : _outbound;
-        var baggage = filter.Apply(ActivityBaggage.Effective(Baggage.Current), _outboundDrop);
-        var measured = Metrics && Instruments.HeaderSize.Enabled ? new MeasuringCarrier(headers) : null;
-        try
-        {
-            Propagator.Inject(new PropagationContext(context, baggage), (IHeaderCarrier?)measured ?? headers, Setter);
-        }
-#pragma warning disable CA1031 // A third-party propagator failing must not fail the send.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.InjectFailed(Logger, ex, destination);
-        }
-
-        if (measured is not null)
-        {
-            Instruments.HeaderSize.Record(measured.Bytes, new KeyValuePair<string, object?>(SemanticConventions.DestinationName, destination));
-        }
-
-        return baggage;
-    }
-
-    private PropagationContext ExtractRaw(IHeaderCarrier headers, string destination)
-    {
-        try
-        {
-            return Propagator.Extract(default, headers, PropagationHelpers.CarrierGetter);
-        }
-#pragma warning disable CA1031 // Bad input fails open: never an exception into a broker callback.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.ExtractFailed(Logger, ex, destination);
-            return default;
-        }
-    }
-
-    private void ReportContextNotContinued(in IncomingMessage message)
-    {
-        // A service without upstream context lands here for every message: do nothing when nobody would see it.
-        var warn = Logger.IsEnabled(LogLevel.Warning);
-        var count = Metrics && Instruments.ContextMissing.Enabled;
-        if (!warn && !count)
-        {
-            return;
-        }
-
-        var reason = "missing";
-        foreach (var field in _traceFields)
-        {
-            if (message.Headers.GetValues(field) is not null)
-            {
-                reason = "malformed";
-                break;
-            }
-        }
-
-        var tags = new TagList
-        {
-            { "reason", reason },
-            { SemanticConventions.MessagingSystem, message.System },
-            { SemanticConventions.DestinationName, message.Destination },
-        };
-        if (count)
-        {
-            Instruments.ContextMissing.Add(1, tags);
-        }
-
-        if (warn && _throttle.ShouldLog(reason == "missing" ? "context:missing" : "context:malformed", 1, out var suppressed))
-        {
-            Log.ContextNotContinued(Logger, message.Destination, reason, suppressed);
-        }
-    }
-
-    private void ReportDroppedBaggage(Baggage baggage)
-    {
-        if (baggage.Count > 0)
-        {
-            ReportBaggageDrop("inbound", "untrusted", baggage.Count);
-        }
-    }
-
-    private void ReportBaggageDrop(string direction, string reason, int count)
-    {
-        if (Metrics)
-        {
-            Instruments.BaggageDropped.Add(count, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("direction", direction));
-        }
-
-        if (Logger.IsEnabled(LogLevel.Warning) && _throttle.ShouldLog("baggage:" + direction + ":" + reason, count, out var suppressed))
-        {
-            Log.BaggageDropped(Logger, count, direction, reason, suppressed);
-        }
-    }
+    internal ConsumerScope StartConsumer(in IncomingMessage message, ConsumerSettings settings) => _consumer.Start(message, settings);
 }
-
-/// <summary>What a consumer may choose for itself: trust and parenting (a worker's options over the application's).</summary>
-internal sealed record ConsumerSettings(ContextTrust Trust, ParentingMode Parenting, Func<IncomingMessage, ParentingMode>? ParentingPolicy);

@@ -7,13 +7,13 @@ namespace Messaging;
 /// baggage given merged with the current activity chain's (as a publish merges them), then filtered. Extraction is the
 /// inner propagator's.
 /// </summary>
-internal sealed class PolicyPropagator(TextMapPropagator inner, BaggageFilter filter, BaggageFilter.DropHandler onDrop) : TextMapPropagator
+internal sealed class PolicyPropagator(TextMapPropagator inner, BaggageFilter filter, PropagationReporter reporter) : TextMapPropagator
 {
     public override ISet<string>? Fields => inner.Fields;
 
     public override void Inject<T>(PropagationContext context, T carrier, Action<T, string, string> setter)
     {
-        var baggage = filter.Apply(ActivityBaggage.Effective(context.Baggage), onDrop);
+        var baggage = filter.Apply(ActivityBaggage.Effective(context.Baggage), reporter, PropagationReporter.Outbound);
         inner.Inject(new PropagationContext(context.ActivityContext, baggage), carrier, setter);
     }
 

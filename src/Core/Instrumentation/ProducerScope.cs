@@ -40,7 +40,7 @@ public sealed class ProducerScope : IDisposable
     {
         ArgumentNullException.ThrowIfNull(exception);
         _errorType = exception.GetType().FullName;
-        MessagingInstrumentation.SetError(Activity, exception);
+        SpanTags.SetError(Activity, exception);
     }
 
     /// <summary>Stops the span and records the metric.</summary>

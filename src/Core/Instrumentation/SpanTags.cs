@@ -58,6 +58,27 @@ internal static class SpanTags
         }
     }
 
+    /// <summary>Records a failure on a span: status Error, <c>error.type</c>, and an <c>exception</c> event when it records data.</summary>
+    public static void SetError(Activity? activity, Exception exception)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity.SetTag(SemanticConventions.ErrorType, exception.GetType().FullName);
+        if (activity.IsAllDataRequested)
+        {
+            activity.AddEvent(new ActivityEvent("exception", tags: new ActivityTagsCollection
+            {
+                ["exception.type"] = exception.GetType().FullName,
+                ["exception.message"] = exception.Message,
+                ["exception.stacktrace"] = exception.ToString(),
+            }));
+        }
+    }
+
     public static KeyValuePair<string, object?>[] Sampling(
         string system, string destination, string operationType, string operationName, string? subscription, string? serverAddress, int? serverPort)
     {

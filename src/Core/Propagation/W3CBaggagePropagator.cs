@@ -287,10 +287,10 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
                 selected++;
             }
 
-            BaggageDrops.Count(malformed, BaggageDrops.Malformed, BaggageDrops.Outbound);
-            BaggageDrops.Count(invalidCharacters, BaggageDrops.InvalidCharacters, BaggageDrops.Outbound);
-            BaggageDrops.Count(memberLimit, BaggageDrops.MemberLimit, BaggageDrops.Outbound);
-            BaggageDrops.Count(byteLimit, BaggageDrops.ByteLimit, BaggageDrops.Outbound);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Outbound, PropagationReporter.Malformed, malformed);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Outbound, PropagationReporter.InvalidCharacters, invalidCharacters);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Outbound, PropagationReporter.MemberLimit, memberLimit);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Outbound, PropagationReporter.ByteLimit, byteLimit);
 
             return selected == 0
                 ? null
@@ -472,10 +472,10 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
 
         public readonly void ReportDrops()
         {
-            BaggageDrops.Count(_malformed, BaggageDrops.Malformed, BaggageDrops.Inbound);
-            BaggageDrops.Count(_invalidCharacters, BaggageDrops.InvalidCharacters, BaggageDrops.Inbound);
-            BaggageDrops.Count(_memberLimit, BaggageDrops.MemberLimit, BaggageDrops.Inbound);
-            BaggageDrops.Count(_byteLimit, BaggageDrops.ByteLimit, BaggageDrops.Inbound);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Inbound, PropagationReporter.Malformed, _malformed);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Inbound, PropagationReporter.InvalidCharacters, _invalidCharacters);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Inbound, PropagationReporter.MemberLimit, _memberLimit);
+            PropagationReporter.Propagators.BaggageDropped(PropagationReporter.Inbound, PropagationReporter.ByteLimit, _byteLimit);
         }
 
         private void ParseMember(ReadOnlySpan<char> member)
@@ -514,7 +514,7 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             var pair = semicolon < 0 ? member : member[..semicolon];
             if (equals < 0)
             {
-                Drop(pair.IndexOfAny('\r', '\n', '\0') >= 0 ? BaggageDrops.InvalidCharacters : BaggageDrops.Malformed);
+                Drop(pair.IndexOfAny('\r', '\n', '\0') >= 0 ? PropagationReporter.InvalidCharacters : PropagationReporter.Malformed);
                 return;
             }
 
@@ -522,7 +522,7 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
             var rawValue = PropagationHelpers.TrimOws(pair[(equals + 1)..]);
             if (!IsToken(key))
             {
-                Drop(key.IndexOfAny('\r', '\n', '\0') >= 0 ? BaggageDrops.InvalidCharacters : BaggageDrops.Malformed);
+                Drop(key.IndexOfAny('\r', '\n', '\0') >= 0 ? PropagationReporter.InvalidCharacters : PropagationReporter.Malformed);
                 return;
             }
 
@@ -535,14 +535,14 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
 
             if (_members >= _maxMembers)
             {
-                Stop(BaggageDrops.MemberLimit);
+                Stop(PropagationReporter.MemberLimit);
                 return;
             }
 
             var memberBytes = (long)(ascii ? member.Length : Utf8.GetByteCount(member)) + (_members > 0 ? 1 : 0);
             if (_bytes + memberBytes > _maxBytes)
             {
-                Stop(BaggageDrops.ByteLimit);
+                Stop(PropagationReporter.ByteLimit);
                 return;
             }
 
@@ -567,24 +567,24 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
 
                 if (c != '%')
                 {
-                    return IsRefused(c) ? BaggageDrops.InvalidCharacters : BaggageDrops.Malformed;
+                    return IsRefused(c) ? PropagationReporter.InvalidCharacters : PropagationReporter.Malformed;
                 }
 
                 if (i + 2 >= rawValue.Length)
                 {
-                    return BaggageDrops.Malformed;
+                    return PropagationReporter.Malformed;
                 }
 
                 var high = PropagationHelpers.AnyHexValue(rawValue[i + 1]);
                 var low = PropagationHelpers.AnyHexValue(rawValue[i + 2]);
                 if ((high | low) < 0)
                 {
-                    return BaggageDrops.Malformed;
+                    return PropagationReporter.Malformed;
                 }
 
                 if (IsRefused((char)((high << 4) | low)))
                 {
-                    return BaggageDrops.InvalidCharacters;
+                    return PropagationReporter.InvalidCharacters;
                 }
 
                 hasEscapes = true;
@@ -682,13 +682,13 @@ public sealed class W3CBaggagePropagator : TextMapPropagator
         {
             switch (reason)
             {
-                case BaggageDrops.InvalidCharacters:
+                case PropagationReporter.InvalidCharacters:
                     _invalidCharacters++;
                     break;
-                case BaggageDrops.MemberLimit:
+                case PropagationReporter.MemberLimit:
                     _memberLimit++;
                     break;
-                case BaggageDrops.ByteLimit:
+                case PropagationReporter.ByteLimit:
                     _byteLimit++;
                     break;
                 default:

@@ -64,7 +64,7 @@ internal sealed class ProtectedHeaders(IDictionary<string, object?> inner, IRead
         for (var i = 0; i < protectedKeys.Count; i++)
         {
             var name = protectedKeys[i];
-            if (string.Equals(name, key, StringComparison.OrdinalIgnoreCase))
+            if (HeaderLookup.IsName(key, name))
             {
                 return inner.ContainsKey(name);
             }

@@ -15,25 +15,25 @@ internal static class ApplicationPropertyReader
         ArgumentNullException.ThrowIfNull(name);
         if (IsName(name, ServiceBusMessaging.TraceParentProperty))
         {
-            return ReadExact(properties, ServiceBusMessaging.TraceParentProperty)
-                ?? ReadExact(properties, ServiceBusMessaging.DiagnosticIdProperty);
+            return Read(properties, ServiceBusMessaging.TraceParentProperty)
+                ?? Read(properties, ServiceBusMessaging.DiagnosticIdProperty);
         }
 
         if (IsName(name, ServiceBusMessaging.TraceStateProperty))
         {
             // tracestate belongs to the traceparent it was written with; Diagnostic-Id never carries one.
-            return ReadExact(properties, ServiceBusMessaging.TraceParentProperty) is null
+            return Read(properties, ServiceBusMessaging.TraceParentProperty) is null
                 ? null
-                : ReadExact(properties, ServiceBusMessaging.TraceStateProperty);
+                : Read(properties, ServiceBusMessaging.TraceStateProperty);
         }
 
         if (IsName(name, ServiceBusMessaging.BaggageProperty))
         {
-            return ReadExact(properties, ServiceBusMessaging.BaggageProperty)
-                ?? ReadExact(properties, ServiceBusMessaging.CorrelationContextProperty);
+            return Read(properties, ServiceBusMessaging.BaggageProperty)
+                ?? Read(properties, ServiceBusMessaging.CorrelationContextProperty);
         }
 
-        return ReadExact(properties, name);
+        return Read(properties, name);
     }
 
     /// <summary>Gets the legacy property a standard header falls back to, or <see langword="null"/>.</summary>
@@ -44,32 +44,12 @@ internal static class ApplicationPropertyReader
         : IsName(name, ServiceBusMessaging.BaggageProperty) ? ServiceBusMessaging.CorrelationContextProperty
         : null;
 
-    public static bool IsName(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
+    public static bool IsName(string a, string b) => HeaderLookup.IsName(a, b);
 
-    private static List<string>? ReadExact(IEnumerable<KeyValuePair<string, object>> properties, string name)
-    {
-        List<string>? values = null;
-        foreach (var pair in properties)
-        {
-            // Service Bus application properties are typed AMQP values: only a string is a header value.
-            // A byte[] is binary, not text (unlike RabbitMQ, nothing here turns strings into bytes); null, numbers,
-            // Guid, DateTime … are absent. Never an exception.
-            if (pair.Value is not string text || !IsName(pair.Key, name))
-            {
-                continue;
-            }
+    // Service Bus application properties are typed AMQP values: only a string is a header value. A byte[] is binary,
+    // not text (unlike RabbitMQ, nothing here turns strings into bytes); null, numbers, Guid, DateTime … are absent.
+    private static IReadOnlyList<string>? Read(IEnumerable<KeyValuePair<string, object>> properties, string name) =>
+        HeaderLookup.GetValues(properties!, name, StringsOnly);
 
-            values ??= new List<string>(1);
-            if (string.Equals(pair.Key, name, StringComparison.Ordinal))
-            {
-                values.Insert(0, text);
-            }
-            else
-            {
-                values.Add(text);
-            }
-        }
-
-        return values;
-    }
+    private static object? StringsOnly(object? value) => value as string;
 }

@@ -66,27 +66,5 @@ public sealed class ServiceBusPropertiesCarrier : IHeaderCarrier
     }
 
     /// <summary>Removes every property whose name equals <paramref name="name"/> ignoring case.</summary>
-    internal static bool RemoveAllCases(IDictionary<string, object> properties, string name)
-    {
-        List<string>? keys = null;
-        foreach (var key in properties.Keys)
-        {
-            if (ApplicationPropertyReader.IsName(key, name))
-            {
-                (keys ??= []).Add(key);
-            }
-        }
-
-        if (keys is null)
-        {
-            return false;
-        }
-
-        foreach (var key in keys)
-        {
-            properties.Remove(key);
-        }
-
-        return true;
-    }
+    internal static bool RemoveAllCases(IDictionary<string, object> properties, string name) => HeaderLookup.RemoveAll(properties!, name);
 }
