@@ -21,6 +21,9 @@ for dir in "${libraries[@]}"; do
         [ -f "$work/feed/${id}.${version}.${ext}" ] || { echo "package-smoke: missing ${id}.${version}.${ext}" >&2; exit 1; }
     done
     unzip -Z1 "$work/feed/${id}.${version}.nupkg" README.md >/dev/null 2>&1 || { echo "package-smoke: ${id} has no README.md" >&2; exit 1; }
+    nuspec="$(unzip -p "$work/feed/${id}.${version}.nupkg" "${id}.nuspec")"
+    grep -Eq '<repository type="git" url="[^"]+" ([^>]* )?commit="[0-9a-f]{40}"' <<<"$nuspec" \
+        || { echo "package-smoke: ${id}'s nuspec names no repository and commit" >&2; exit 1; }
 done
 
 cp -r samples/PackageSmoke "$work/app"

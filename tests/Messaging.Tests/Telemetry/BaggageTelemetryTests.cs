@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Diagnostics;
 using System.Text;
 using Messaging.Tests.Core;
@@ -8,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using OpenTelemetry;
 using Xunit;
 
