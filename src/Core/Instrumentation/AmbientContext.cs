@@ -32,18 +32,18 @@ internal static class AmbientContext
     internal static bool SlotAvailable { get; } = ProbeSlot();
 
     public static Snapshot Capture() =>
-        new(Activity.Current, SlotAvailable ? RuntimeContext.GetValue(BaggageSlotName) : null, SlotAvailable ? default : Baggage.Current);
+        new(Activity.Current, SlotAvailable ? RuntimeContext.GetValue(BaggageSlotName) : Baggage.Current);
 
     public static void Restore(in Snapshot snapshot)
     {
         Activity.Current = snapshot.Activity;
         if (SlotAvailable)
         {
-            RuntimeContext.SetValue(BaggageSlotName, snapshot.BaggageHolder);
+            RuntimeContext.SetValue(BaggageSlotName, snapshot.Baggage);
         }
         else
         {
-            Baggage.Current = snapshot.Baggage;
+            Baggage.Current = snapshot.Baggage is Baggage baggage ? baggage : default;
         }
     }
 
@@ -90,5 +90,8 @@ internal static class AmbientContext
         }
     }
 
-    internal readonly record struct Snapshot(Activity? Activity, object? BaggageHolder, Baggage Baggage);
+    /// <summary>The ambient context at one moment.</summary>
+    /// <param name="Activity">The current activity.</param>
+    /// <param name="Baggage">The slot's holder reference, or, without the slot, the boxed <see cref="OpenTelemetry.Baggage.Current"/>.</param>
+    internal readonly record struct Snapshot(Activity? Activity, object? Baggage);
 }

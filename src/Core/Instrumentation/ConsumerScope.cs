@@ -18,10 +18,8 @@ public sealed class ConsumerScope : IDisposable
     private readonly AmbientContext.Snapshot _previous;
     private readonly long _startTimestamp;
 
-    // What the metrics record; the scope keeps no copy of the whole message.
-    private readonly string _system;
-    private readonly string _destination;
-    private readonly string _operationName;
+    // What the metrics record (system, destination, operation), shared by the destination's messages.
+    private readonly SpanShape _shape;
     private string? _errorType;
     private bool _disposed;
 
@@ -31,7 +29,7 @@ public sealed class ConsumerScope : IDisposable
         Activity? contextOnly,
         AmbientContext.Snapshot previous,
         long startTimestamp,
-        in IncomingMessage message,
+        SpanShape shape,
         ActivityContext remoteContext,
         ParentingMode? parenting,
         Baggage baggage)
@@ -41,9 +39,7 @@ public sealed class ConsumerScope : IDisposable
         _contextOnly = activity is null && contextOnly is not null;
         _previous = previous;
         _startTimestamp = startTimestamp;
-        _system = message.System;
-        _destination = message.Destination;
-        _operationName = message.OperationName;
+        _shape = shape;
         RemoteContext = remoteContext;
         Parenting = parenting;
         Baggage = baggage;
@@ -95,7 +91,7 @@ public sealed class ConsumerScope : IDisposable
     {
         if (Activity is { IsAllDataRequested: true } activity)
         {
-            SpanTags.SetSettlement(activity, _system, outcome);
+            SpanTags.SetSettlement(activity, _shape.System, outcome);
         }
     }
 
@@ -134,7 +130,7 @@ public sealed class ConsumerScope : IDisposable
             return;
         }
 
-        var tags = Instruments.MessageTags(_system, _destination, _operationName, _errorType);
+        var tags = Instruments.MessageTags(_shape, _errorType);
         if (_owner.BaggageTelemetry.InMetrics)
         {
             _owner.BaggageTelemetry.AddTags(ref tags, Baggage);

@@ -52,8 +52,10 @@ internal sealed class ProducerInstrumentation
     {
         ArgumentNullException.ThrowIfNull(headers);
         Validate(message);
-        var activity = StartSpan(message, create ? _createShapes : _sendShapes, ActivityKind.Producer, linkTo: null);
-        var context = activity?.Context ?? Activity.Current?.Context ?? default;
+        var shape = (create ? _createShapes : _sendShapes).For(message);
+        var activity = StartSpan(message, shape, ActivityKind.Producer, linkTo: null);
+        var injected = activity ?? Activity.Current;
+        var context = injected?.Context ?? default;
         var baggage = Inject(context, headers, message.Destination);
         if (_owner.BaggageTelemetry.OnProducerSpans && activity is { IsAllDataRequested: true })
         {
@@ -61,7 +63,7 @@ internal sealed class ProducerInstrumentation
         }
 
         // A create records no sent-message metric: the batch's send does.
-        var scope = new ProducerScope(activity, message, !create && _owner.Metrics ? 1 : 0) { Context = context };
+        var scope = new ProducerScope(activity, injected, shape, !create && _owner.Metrics ? 1 : 0);
         _owner.Observer?.ProducerStarted(message, scope, context, baggage);
         return scope;
     }
@@ -71,13 +73,14 @@ internal sealed class ProducerInstrumentation
     {
         ArgumentNullException.ThrowIfNull(creationContexts);
         Validate(message);
-        var activity = StartSpan(message, _sendShapes, ActivityKind.Client, creationContexts);
+        var shape = _sendShapes.For(message);
+        var activity = StartSpan(message, shape, ActivityKind.Client, creationContexts);
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag(SemanticConventions.BatchMessageCount, creationContexts.Count);
         }
 
-        return new ProducerScope(activity, message, _owner.Metrics ? creationContexts.Count : 0);
+        return new ProducerScope(activity, injected: null, shape, _owner.Metrics ? creationContexts.Count : 0);
     }
 
     /// <summary>Injects the current context without a span; see <see cref="MessagingInstrumentation.InjectCurrent"/>.</summary>
@@ -95,10 +98,10 @@ internal sealed class ProducerInstrumentation
 
     /// <summary>The span of a send (when anything listens), with the message's details when it records data.</summary>
     /// <param name="message">The message.</param>
-    /// <param name="shapes">The shapes of the span's kind.</param>
+    /// <param name="shape">The span's name and creation attributes.</param>
     /// <param name="kind">PRODUCER for one message, CLIENT for a batch.</param>
     /// <param name="linkTo">The creation contexts a batch send links to (invalid ones get no link); <see langword="null"/> for none.</param>
-    private Activity? StartSpan(in OutgoingMessage message, SpanShape.Cache shapes, ActivityKind kind, IReadOnlyList<ActivityContext>? linkTo)
+    private Activity? StartSpan(in OutgoingMessage message, SpanShape shape, ActivityKind kind, IReadOnlyList<ActivityContext>? linkTo)
     {
         var source = MessagingTelemetry.Source;
         if (!_tracing || !source.HasListeners())
@@ -119,7 +122,6 @@ internal sealed class ProducerInstrumentation
             }
         }
 
-        var shape = shapes.For(message);
         var activity = source.StartActivity(shape.Name, kind, parentContext: default, shape.SamplingTags, links);
         if (activity is { IsAllDataRequested: true })
         {

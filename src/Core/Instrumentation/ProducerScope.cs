@@ -8,21 +8,21 @@ namespace Messaging;
 /// </summary>
 public sealed class ProducerScope : IDisposable
 {
-    // What the metric records; the scope keeps no copy of the whole message.
-    private readonly string _system;
-    private readonly string _destination;
-    private readonly string _operationName;
+    // What the metric records (system, destination, operation), shared by the destination's messages.
+    private readonly SpanShape _shape;
     private readonly int _sentMessages;
     private string? _errorType;
     private bool _disposed;
 
-    internal ProducerScope(Activity? activity, in OutgoingMessage message, int sentMessages)
+    // The activity whose context was injected (the span, else the ambient activity); null when none was, and for a batch send.
+    private readonly Activity? _injected;
+
+    internal ProducerScope(Activity? activity, Activity? injected, SpanShape shape, int sentMessages)
     {
         _sentMessages = sentMessages;
         Activity = activity;
-        _system = message.System;
-        _destination = message.Destination;
-        _operationName = message.OperationName;
+        _injected = injected;
+        _shape = shape;
     }
 
     /// <summary>Gets the PRODUCER span, or <see langword="null"/> when nothing listens or it was not sampled.</summary>
@@ -32,7 +32,7 @@ public sealed class ProducerScope : IDisposable
     /// Gets the context injected into the message: the span's, or the current context when no span was recorded;
     /// <see langword="default"/> when there was none (and for a batch send, which injects nothing).
     /// </summary>
-    public ActivityContext Context { get; internal init; }
+    public ActivityContext Context => _injected?.Context ?? default;
 
     /// <summary>Records a failed send: span status Error with <c>error.type</c>, and the error on the sent-messages metric.</summary>
     /// <param name="exception">The failure.</param>
@@ -55,7 +55,7 @@ public sealed class ProducerScope : IDisposable
         Activity?.Dispose();
         if (_sentMessages > 0 && Instruments.SentMessages.Enabled)
         {
-            Instruments.SentMessages.Add(_sentMessages, Instruments.MessageTags(_system, _destination, _operationName, _errorType));
+            Instruments.SentMessages.Add(_sentMessages, Instruments.MessageTags(_shape, _errorType));
         }
     }
 }

@@ -3,8 +3,8 @@ using System.Collections.Concurrent;
 namespace Messaging;
 
 /// <summary>
-/// What every span of one destination has in common: its name and the sampling-relevant attributes passed to
-/// <see cref="System.Diagnostics.ActivitySource"/> at creation. A worker or publisher sends its messages to a handful
+/// What every span and measurement of one destination has in common: its name, the sampling-relevant attributes passed
+/// to <see cref="System.Diagnostics.ActivitySource"/> at creation, and the attributes of its metrics. A worker or publisher sends its messages to a handful
 /// of destinations with the same system, operation and server, so the name and the attribute array are built once per
 /// destination and shared by its spans instead of being allocated for each message (<see cref="Cache"/>).
 /// </summary>
@@ -21,10 +21,19 @@ internal sealed class SpanShape(
     /// <summary>Gets the attributes for span creation; never written to.</summary>
     public KeyValuePair<string, object?>[] SamplingTags { get; } = samplingTags;
 
+    /// <summary>Gets <c>messaging.system</c>.</summary>
+    public string System { get; } = system;
+
+    /// <summary>Gets <c>messaging.destination.name</c>.</summary>
+    public string Destination { get; } = destination;
+
+    /// <summary>Gets <c>messaging.operation.name</c>.</summary>
+    public string OperationName { get; } = operationName;
+
     private bool Matches(string otherDestination, string otherSystem, string otherOperationName, string? otherSubscription, string? otherServerAddress, int? otherServerPort) =>
-        string.Equals(destination, otherDestination, StringComparison.Ordinal)
-        && string.Equals(system, otherSystem, StringComparison.Ordinal)
-        && string.Equals(operationName, otherOperationName, StringComparison.Ordinal)
+        string.Equals(Destination, otherDestination, StringComparison.Ordinal)
+        && string.Equals(System, otherSystem, StringComparison.Ordinal)
+        && string.Equals(OperationName, otherOperationName, StringComparison.Ordinal)
         && string.Equals(subscription, otherSubscription, StringComparison.Ordinal)
         && string.Equals(serverAddress, otherServerAddress, StringComparison.Ordinal)
         && serverPort == otherServerPort;

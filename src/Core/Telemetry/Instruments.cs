@@ -31,13 +31,13 @@ internal static class Instruments
         "messaging.propagation.baggage.dropped", "{member}", "Baggage members dropped by the baggage policy or as malformed.");
 
     /// <summary>The tags every per-message measurement carries.</summary>
-    public static TagList MessageTags(string system, string destination, string operationName, string? errorType)
+    public static TagList MessageTags(SpanShape shape, string? errorType)
     {
         var tags = new TagList
         {
-            { SemanticConventions.MessagingSystem, system },
-            { SemanticConventions.DestinationName, destination },
-            { SemanticConventions.OperationName, operationName },
+            { SemanticConventions.MessagingSystem, shape.System },
+            { SemanticConventions.DestinationName, shape.Destination },
+            { SemanticConventions.OperationName, shape.OperationName },
         };
         if (errorType is not null)
         {

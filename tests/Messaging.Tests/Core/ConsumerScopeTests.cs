@@ -513,6 +513,50 @@ public sealed class ConsumerScopeTests
         Assert.Equal("acme", Baggage.Current.GetBaggage("tenant"));
     }
 
+    [Theory]
+    [InlineData(ParentingMode.Child)]
+    [InlineData(ParentingMode.Link)]
+    public void A_sampler_sees_the_remote_context_at_creation_as_the_parent_or_as_the_link(ParentingMode mode)
+    {
+        var destination = UniqueDestination();
+        var remote = RemoteContext();
+        var seen = new ConcurrentQueue<(ActivityContext Parent, ActivityLink[] Links)>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = static source => source.Name == MessagingTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+            {
+                if (options.Name != "process " + destination)
+                {
+                    return ActivitySamplingResult.None;
+                }
+
+                seen.Enqueue((options.Parent, [.. options.Links ?? []]));
+                return ActivitySamplingResult.AllDataAndRecorded;
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        using (var scope = Instrumentation(o => o.Parenting = mode).StartConsumer(Incoming(destination, remote, "tenant=acme")))
+        {
+            // Whatever a sampler saw, the span ends up with exactly one link to the creation context.
+            AssertLinkedTo(remote, scope.Activity!);
+        }
+
+        var (parent, links) = Assert.Single(seen);
+        if (mode == ParentingMode.Child)
+        {
+            // The link would repeat the parent, which the sampler already has: it is added after the start.
+            Assert.Equal(remote.SpanId, parent.SpanId);
+            Assert.Empty(links);
+        }
+        else
+        {
+            Assert.Equal(default, parent);
+            Assert.Equal(remote.SpanId, Assert.Single(links).Context.SpanId);
+        }
+    }
+
     [Fact]
     public void Untrusted_makes_a_root_with_a_link_and_no_baggage_whatever_the_policy_says()
     {
