@@ -143,6 +143,7 @@ internal static class HeaderLookup
 
         public Pairs(IEnumerable<KeyValuePair<string, object?>> headers)
         {
+            // A Dictionary's struct enumerator saves 168 of 472 B (36 %) per consumed message without a listener (consumer micro benchmark).
             if (headers is Dictionary<string, object?> dictionary)
             {
                 _dictionary = dictionary.GetEnumerator();

@@ -98,7 +98,7 @@ public sealed class MessagingInstrumentation
     /// no header table, no scope — and only a message's existing headers still need <see cref="StartProducer"/>
     /// (stale propagation headers are removed from them).
     /// </summary>
-    public bool CanSkipProducer => _producer.CanSkip;
+    internal bool CanSkipProducer => _producer.CanSkip;
 
     /// <summary>
     /// Starts a PRODUCER span <c>send {destination}</c> (when anything listens) and injects context into

