@@ -28,7 +28,7 @@ public sealed class InMemoryBroker
     }
 
     /// <summary>Gets the propagation engine the publish helpers use by default, if one was given.</summary>
-    public MessagingInstrumentation? Instrumentation { get; }
+    internal MessagingInstrumentation? Instrumentation { get; }
 
     /// <summary>Declares a queue (idempotent). Messages dead-lettered from it go to <paramref name="deadLetterQueue"/>, declared too.</summary>
     /// <param name="name">The queue name.</param>
