@@ -8,7 +8,7 @@ namespace Messaging.Transports.InMemory;
 public sealed class InMemoryBroker
 {
     /// <summary>The <c>messaging.system</c> value of this transport.</summary>
-    public const string MessagingSystem = "inmemory";
+    internal const string MessagingSystem = "inmemory";
 
     private readonly Dictionary<string, InMemoryQueue> _queues = new(StringComparer.Ordinal);
     private readonly object _gate = new();
