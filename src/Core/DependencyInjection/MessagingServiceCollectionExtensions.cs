@@ -45,9 +45,7 @@ public static class MessagingServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration, Action<MessagingOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<MessagingOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<MessagingOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddMessaging(configure);
     }
 }

@@ -22,6 +22,18 @@ internal static class OptionsRegistration
     }
 
     /// <summary>
+    /// Binds the default <typeparamref name="TOptions"/> to <paramref name="configuration"/> (see <see cref="Bind"/>):
+    /// the body of every public <c>Add…(services, configuration, configure)</c> overload before it calls its sibling.
+    /// </summary>
+    public static void BindDefault<TOptions>(IServiceCollection services, IConfiguration configuration, Action<OptionsBuilder<TOptions>, IConfiguration> bind)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        Bind(services, Options.DefaultName, configuration, bind);
+    }
+
+    /// <summary>
     /// Adds <paramref name="configure"/> to the default <typeparamref name="TOptions"/> of one of the application's shared
     /// services. The first time (while <paramref name="service"/> is not registered) it also validates them on start
     /// with <paramref name="validate"/> and returns <see langword="true"/>: the caller then registers its services.

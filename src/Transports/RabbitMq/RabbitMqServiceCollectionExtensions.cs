@@ -36,9 +36,7 @@ public static class RabbitMqServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddRabbitMqConnection(this IServiceCollection services, IConfiguration configuration, Action<RabbitMqConnectionOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<RabbitMqConnectionOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<RabbitMqConnectionOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddRabbitMqConnection(configure);
     }
 
@@ -115,9 +113,7 @@ public static class RabbitMqServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddRabbitMqPublisher(this IServiceCollection services, IConfiguration configuration, Action<RabbitMqPublisherOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<RabbitMqPublisherOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<RabbitMqPublisherOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddRabbitMqPublisher(configure);
     }
 }

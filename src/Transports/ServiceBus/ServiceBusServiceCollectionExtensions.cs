@@ -36,9 +36,7 @@ public static class ServiceBusServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddServiceBusConnection(this IServiceCollection services, IConfiguration configuration, Action<ServiceBusConnectionOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<ServiceBusConnectionOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<ServiceBusConnectionOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddServiceBusConnection(configure);
     }
 
@@ -114,9 +112,7 @@ public static class ServiceBusServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddServiceBusPublisher(this IServiceCollection services, IConfiguration configuration, Action<ServiceBusPublisherOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<ServiceBusPublisherOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<ServiceBusPublisherOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddServiceBusPublisher(configure);
     }
 }
