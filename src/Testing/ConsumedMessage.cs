@@ -174,11 +174,8 @@ public sealed class ConsumedMessage
     /// <summary>Asserts that the CONSUMER span continues the trace of a publish the harness saw; see <see cref="ShouldContinueTraceOf(PublishResult)"/>.</summary>
     /// <param name="published">The publish.</param>
     /// <returns>This message.</returns>
-    public ConsumedMessage ShouldContinueTraceOf(PublishedMessage published)
-    {
-        ArgumentNullException.ThrowIfNull(published);
-        return ShouldContinueTraceOf(ProducerContextOf(published.ProducerContext, nameof(published)));
-    }
+    public ConsumedMessage ShouldContinueTraceOf(PublishedMessage published) =>
+        ShouldContinueTraceOf(ProducerContextOf(published, nameof(published)));
 
     /// <summary>Asserts that the CONSUMER span is in <paramref name="producer"/>'s trace with <paramref name="producer"/>'s span as its parent.</summary>
     /// <param name="producer">The producer context (trace and span id).</param>
@@ -204,11 +201,8 @@ public sealed class ConsumedMessage
     /// <summary>Asserts that the CONSUMER span links to a publish the harness saw; see <see cref="ShouldBeLinkedTo(PublishResult)"/>.</summary>
     /// <param name="published">The publish.</param>
     /// <returns>This message.</returns>
-    public ConsumedMessage ShouldBeLinkedTo(PublishedMessage published)
-    {
-        ArgumentNullException.ThrowIfNull(published);
-        return ShouldBeLinkedTo(ProducerContextOf(published.ProducerContext, nameof(published)));
-    }
+    public ConsumedMessage ShouldBeLinkedTo(PublishedMessage published) =>
+        ShouldBeLinkedTo(ProducerContextOf(published, nameof(published)));
 
     /// <summary>Asserts that the CONSUMER span has a span link to <paramref name="producer"/>.</summary>
     /// <param name="producer">The producer context (trace and span id).</param>
@@ -330,6 +324,12 @@ public sealed class ConsumedMessage
 
     private static ActivityContext ProducerContextOf(PublishResult published, string parameter) =>
         ProducerContextOf(published.ProducerContext, parameter);
+
+    private static ActivityContext ProducerContextOf(PublishedMessage published, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(published, parameter);
+        return ProducerContextOf(published.ProducerContext, parameter);
+    }
 
     private static ActivityContext ProducerContextOf(ActivityContext context, string parameter) =>
         Describe.IsValid(context)

@@ -20,15 +20,8 @@ public static class MessagingServiceCollectionExtensions
     public static IServiceCollection AddMessaging(this IServiceCollection services, Action<MessagingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var builder = services.AddOptions<MessagingOptions>();
-        if (configure is not null)
+        if (OptionsRegistration.ConfigureShared<MessagingOptions>(services, configure, typeof(MessagingInstrumentation), static (o, errors) => o.Validate(errors)))
         {
-            builder.Configure(configure);
-        }
-
-        if (!services.Any(static d => d.ServiceType == typeof(MessagingInstrumentation)))
-        {
-            OptionsRegistration.ValidateOnStart<MessagingOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton(static sp => new MessagingInstrumentation(
                 sp.GetRequiredService<IOptions<MessagingOptions>>().Value,
                 sp.GetService<ILoggerFactory>(),
@@ -52,9 +45,7 @@ public static class MessagingServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration configuration, Action<MessagingOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<MessagingOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<MessagingOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddMessaging(configure);
     }
 }

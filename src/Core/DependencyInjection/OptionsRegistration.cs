@@ -21,6 +21,45 @@ internal static class OptionsRegistration
         ConfigurationPaths.Remember(services, typeof(TOptions), name, configuration);
     }
 
+    /// <summary>
+    /// Binds the default <typeparamref name="TOptions"/> to <paramref name="configuration"/> (see <see cref="Bind"/>):
+    /// the body of every public <c>Add…(services, configuration, configure)</c> overload before it calls its sibling.
+    /// </summary>
+    public static void BindDefault<TOptions>(IServiceCollection services, IConfiguration configuration, Action<OptionsBuilder<TOptions>, IConfiguration> bind)
+        where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        Bind(services, Options.DefaultName, configuration, bind);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="configure"/> to the default <typeparamref name="TOptions"/> of one of the application's shared
+    /// services. The first time (while <paramref name="service"/> is not registered) it also validates them on start
+    /// with <paramref name="validate"/> and returns <see langword="true"/>: the caller then registers its services.
+    /// </summary>
+    public static bool ConfigureShared<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(
+        IServiceCollection services,
+        Action<TOptions>? configure,
+        Type service,
+        Action<TOptions, ICollection<string>> validate)
+        where TOptions : class
+    {
+        var builder = services.AddOptions<TOptions>();
+        if (configure is not null)
+        {
+            builder.Configure(configure);
+        }
+
+        if (services.Any(d => d.ServiceType == service))
+        {
+            return false;
+        }
+
+        ValidateOnStart(services, Options.DefaultName, validate);
+        return true;
+    }
+
     /// <summary>Validates every instance of <typeparamref name="TOptions"/> on start with <paramref name="validate"/> (idempotent).</summary>
     public static void ValidateOnStart<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(IServiceCollection services, string name, Action<TOptions, ICollection<string>> validate)
         where TOptions : class

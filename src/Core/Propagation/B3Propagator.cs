@@ -24,19 +24,19 @@ namespace Messaging.Propagation;
 public sealed class B3Propagator : TextMapPropagator
 {
     /// <summary>The single-header name.</summary>
-    public const string SingleHeader = "b3";
+    internal const string SingleHeader = "b3";
 
     /// <summary>The multi-header trace id name.</summary>
-    public const string TraceIdHeader = "X-B3-TraceId";
+    internal const string TraceIdHeader = "X-B3-TraceId";
 
     /// <summary>The multi-header span id name.</summary>
-    public const string SpanIdHeader = "X-B3-SpanId";
+    internal const string SpanIdHeader = "X-B3-SpanId";
 
     /// <summary>The multi-header sampling decision name.</summary>
-    public const string SampledHeader = "X-B3-Sampled";
+    internal const string SampledHeader = "X-B3-Sampled";
 
     /// <summary>The multi-header debug flag name.</summary>
-    public const string FlagsHeader = "X-B3-Flags";
+    internal const string FlagsHeader = "X-B3-Flags";
 
     private const int SingleLength = 32 + 1 + 16 + 1 + 1;
 

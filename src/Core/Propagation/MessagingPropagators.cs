@@ -8,22 +8,22 @@ namespace Messaging.Propagation;
 public static class MessagingPropagators
 {
     /// <summary>The environment variable read by <see cref="FromEnvironment"/>.</summary>
-    public const string EnvironmentVariable = "OTEL_PROPAGATORS";
+    internal const string EnvironmentVariable = "OTEL_PROPAGATORS";
 
     /// <summary>W3C Trace Context (<c>traceparent</c>, <c>tracestate</c>).</summary>
-    public const string TraceContextName = "tracecontext";
+    internal const string TraceContextName = "tracecontext";
 
     /// <summary>W3C Baggage (<c>baggage</c>).</summary>
-    public const string BaggageName = "baggage";
+    internal const string BaggageName = "baggage";
 
     /// <summary>B3 single header (<c>b3</c>).</summary>
-    public const string B3Name = "b3";
+    internal const string B3Name = "b3";
 
     /// <summary>B3 multiple headers (<c>X-B3-*</c>).</summary>
-    public const string B3MultiName = "b3multi";
+    internal const string B3MultiName = "b3multi";
 
     /// <summary>No propagation; honoured only as the sole name.</summary>
-    public const string NoneName = "none";
+    internal const string NoneName = "none";
 
     private const string SupportedNames = "tracecontext, baggage, b3, b3multi, none";
 

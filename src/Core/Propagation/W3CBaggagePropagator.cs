@@ -32,7 +32,7 @@ namespace Messaging.Propagation;
 public sealed class W3CBaggagePropagator : TextMapPropagator
 {
     /// <summary>The <c>baggage</c> header name.</summary>
-    public const string BaggageHeader = "baggage";
+    internal const string BaggageHeader = "baggage";
 
     /// <summary>The default member limit (the W3C minimum that must always be propagated).</summary>
     public const int DefaultMaxMembers = 64;

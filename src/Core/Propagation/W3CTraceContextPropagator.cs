@@ -29,10 +29,10 @@ namespace Messaging.Propagation;
 public sealed class W3CTraceContextPropagator : TextMapPropagator
 {
     /// <summary>The <c>traceparent</c> header name.</summary>
-    public const string TraceParentHeader = "traceparent";
+    internal const string TraceParentHeader = "traceparent";
 
     /// <summary>The <c>tracestate</c> header name.</summary>
-    public const string TraceStateHeader = "tracestate";
+    internal const string TraceStateHeader = "tracestate";
 
     private const int TraceParentLength = 55;
     private const ActivityTraceFlags KnownFlags = (ActivityTraceFlags)0x03;

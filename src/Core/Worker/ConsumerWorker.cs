@@ -92,12 +92,12 @@ public abstract class ConsumerWorker : BackgroundService
     }
 
     /// <summary>Reports that the worker is subscribed and receiving: its health check reports Healthy.</summary>
-    protected void ReportSubscribed() => _health = new WorkerHealth(true, $"Subscribed to '{Options.Queue}'.", null);
+    private protected void ReportSubscribed() => _health = new WorkerHealth(true, $"Subscribed to '{Options.Queue}'.", null);
 
     /// <summary>Reports that the worker is not receiving (connecting, reconnecting, stopped): its health check reports Unhealthy.</summary>
     /// <param name="reason">Why, in a sentence.</param>
     /// <param name="exception">The failure behind it, if any.</param>
-    protected void ReportNotSubscribed(string reason, Exception? exception = null)
+    private protected void ReportNotSubscribed(string reason, Exception? exception = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         _health = new WorkerHealth(false, reason, exception);
@@ -111,7 +111,7 @@ public abstract class ConsumerWorker : BackgroundService
     /// </summary>
     /// <param name="stoppingToken">Fires when the host stops.</param>
     /// <returns>A task that completes when receiving stopped.</returns>
-    protected abstract Task ConsumeAsync(CancellationToken stoppingToken);
+    private protected abstract Task ConsumeAsync(CancellationToken stoppingToken);
 
     /// <summary>Gets the factory of the attempts' DI scopes, or <see langword="null"/> when the services have none.</summary>
     internal IServiceScopeFactory? ScopeFactory => _scopeFactory;
@@ -145,7 +145,7 @@ public abstract class ConsumerWorker : BackgroundService
     /// </summary>
     /// <param name="message">The received message.</param>
     /// <returns>A task that completes when the message is settled.</returns>
-    protected Task ProcessAsync(ReceivedMessage message)
+    private protected Task ProcessAsync(ReceivedMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
 
@@ -177,7 +177,7 @@ public abstract class ConsumerWorker : BackgroundService
 
     /// <summary>Waits until no message is being processed.</summary>
     /// <returns>A task that completes when the worker is idle.</returns>
-    protected Task WaitForInFlightAsync() => _inFlight.WaitIdleAsync();
+    private protected Task WaitForInFlightAsync() => _inFlight.WaitIdleAsync();
 
     /// <inheritdoc />
     protected sealed override Task ExecuteAsync(CancellationToken stoppingToken)

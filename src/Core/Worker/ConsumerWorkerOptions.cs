@@ -68,7 +68,7 @@ public class ConsumerWorkerOptions
     public bool DisableHealthChecks { get; set; }
 
     /// <summary>Gets the effective prefetch count.</summary>
-    public int EffectivePrefetchCount => PrefetchCount > 0 ? PrefetchCount : Math.Min(MaxConcurrency * 4, ushort.MaxValue);
+    internal int EffectivePrefetchCount => PrefetchCount > 0 ? PrefetchCount : Math.Min(MaxConcurrency * 4, ushort.MaxValue);
 
     /// <summary>Validates the options.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists every problem.</exception>

@@ -4,7 +4,7 @@ namespace Messaging;
 /// A message a transport received, with the transport's one place to settle it. Transports subclass it and hand
 /// instances to <see cref="ConsumerWorker.ProcessAsync(ReceivedMessage)"/>, which settles each exactly once.
 /// </summary>
-public abstract class ReceivedMessage
+internal abstract class ReceivedMessage
 {
     // What the public constructor was given. The library's own transports describe their message from the delivery
     // they keep anyway (see the parameterless constructor) instead of holding a copy of every field.

@@ -3,73 +3,50 @@ using System.Collections;
 namespace Messaging.Testing.Internal;
 
 /// <summary>
-/// The collection the in-memory exporters write into: they add from the SDK's export thread while a test reads, so
-/// every access takes a lock and readers get copies.
+/// The collection the in-memory exporters write into: they add from the SDK's export thread while a test reads.
 /// </summary>
 /// <typeparam name="T">The exported item.</typeparam>
-internal sealed class LockedCollection<T> : ICollection<T>
+internal sealed class LockedCollection<T> : LockedList<T>, ICollection<T>
 {
-    private readonly object _gate = new();
-    private readonly List<T> _items = [];
-
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _items.Count;
-            }
-        }
-    }
-
     public bool IsReadOnly => false;
-
-    public T[] Snapshot()
-    {
-        lock (_gate)
-        {
-            return [.. _items];
-        }
-    }
 
     public void Add(T item)
     {
-        lock (_gate)
+        lock (Gate)
         {
-            _items.Add(item);
+            Items.Add(item);
         }
     }
 
     public void Clear()
     {
-        lock (_gate)
+        lock (Gate)
         {
-            _items.Clear();
+            Items.Clear();
         }
     }
 
     public bool Contains(T item)
     {
-        lock (_gate)
+        lock (Gate)
         {
-            return _items.Contains(item);
+            return Items.Contains(item);
         }
     }
 
     public void CopyTo(T[] array, int arrayIndex)
     {
-        lock (_gate)
+        lock (Gate)
         {
-            _items.CopyTo(array, arrayIndex);
+            Items.CopyTo(array, arrayIndex);
         }
     }
 
     public bool Remove(T item)
     {
-        lock (_gate)
+        lock (Gate)
         {
-            return _items.Remove(item);
+            return Items.Remove(item);
         }
     }
 

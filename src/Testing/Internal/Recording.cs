@@ -5,46 +5,22 @@ namespace Messaging.Testing.Internal;
 /// on every addition, until it holds or the wait times out. Thread-safe.
 /// </summary>
 /// <typeparam name="T">What is recorded.</typeparam>
-internal sealed class Recording<T>
+internal sealed class Recording<T> : LockedList<T>
     where T : class
 {
-    private readonly object _gate = new();
-    private readonly List<T> _items = [];
     private readonly List<Waiter> _waiters = [];
-
-    /// <summary>Gets how many items were recorded.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _items.Count;
-            }
-        }
-    }
-
-    /// <summary>Returns a copy of everything recorded, in order.</summary>
-    /// <returns>The items.</returns>
-    public T[] Snapshot()
-    {
-        lock (_gate)
-        {
-            return [.. _items];
-        }
-    }
 
     /// <summary>Records an item and completes every wait whose condition now holds.</summary>
     /// <param name="item">The item.</param>
     public void Add(T item)
     {
-        lock (_gate)
+        lock (Gate)
         {
-            _items.Add(item);
+            Items.Add(item);
             for (var i = 0; i < _waiters.Count;)
             {
                 var waiter = _waiters[i];
-                if (waiter.Condition(_items) is { } result)
+                if (waiter.Condition(Items) is { } result)
                 {
                     _waiters.RemoveAt(i);
                     waiter.Completion.TrySetResult(result);
@@ -73,9 +49,9 @@ internal sealed class Recording<T>
         CancellationToken cancellationToken)
     {
         Waiter waiter;
-        lock (_gate)
+        lock (Gate)
         {
-            if (condition(_items) is { } now)
+            if (condition(Items) is { } now)
             {
                 return now;
             }
@@ -90,7 +66,7 @@ internal sealed class Recording<T>
         }
         catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
         {
-            lock (_gate)
+            lock (Gate)
             {
                 _waiters.Remove(waiter);
             }

@@ -8,7 +8,7 @@ namespace Messaging.Transports.InMemory;
 public sealed class InMemoryBroker
 {
     /// <summary>The <c>messaging.system</c> value of this transport.</summary>
-    public const string MessagingSystem = "inmemory";
+    internal const string MessagingSystem = "inmemory";
 
     private readonly Dictionary<string, InMemoryQueue> _queues = new(StringComparer.Ordinal);
     private readonly object _gate = new();
@@ -28,7 +28,7 @@ public sealed class InMemoryBroker
     }
 
     /// <summary>Gets the propagation engine the publish helpers use by default, if one was given.</summary>
-    public MessagingInstrumentation? Instrumentation { get; }
+    internal MessagingInstrumentation? Instrumentation { get; }
 
     /// <summary>Declares a queue (idempotent). Messages dead-lettered from it go to <paramref name="deadLetterQueue"/>, declared too.</summary>
     /// <param name="name">The queue name.</param>

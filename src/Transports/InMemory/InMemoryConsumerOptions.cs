@@ -10,7 +10,7 @@ public sealed class InMemoryConsumerOptions : ConsumerWorkerOptions
     public string? DeadLetterQueue { get; set; }
 
     /// <summary>Gets the effective dead-letter queue, or <see langword="null"/> when dead-lettered messages are discarded.</summary>
-    public string? EffectiveDeadLetterQueue => DeadLetterQueue switch
+    internal string? EffectiveDeadLetterQueue => DeadLetterQueue switch
     {
         null => Queue + ".dead-letter",
         "" => null,

@@ -23,7 +23,7 @@ public abstract class InMemoryConsumerWorker<TMessage> : ConsumerWorker<TMessage
     protected new InMemoryConsumerOptions Options { get; }
 
     /// <inheritdoc />
-    protected override async Task ConsumeAsync(CancellationToken stoppingToken)
+    private protected override async Task ConsumeAsync(CancellationToken stoppingToken)
     {
         var broker = _broker;
         var options = Options;

@@ -14,5 +14,5 @@ public sealed class InMemoryWorkerContext : ConsumerWorkerContext
     public new InMemoryConsumerOptions Options { get; }
 
     /// <summary>Gets the broker the worker consumes from.</summary>
-    public InMemoryBroker Broker { get; }
+    internal InMemoryBroker Broker { get; }
 }

@@ -71,7 +71,7 @@ public sealed class RabbitMqConsumerOptions : ConsumerWorkerOptions
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets the effective dead-letter queue, or <see langword="null"/> when none is declared.</summary>
-    public string? EffectiveDeadLetterQueue => DeadLetterQueue switch
+    internal string? EffectiveDeadLetterQueue => DeadLetterQueue switch
     {
         null => Queue + ".dead-letter",
         "" => null,
@@ -79,11 +79,11 @@ public sealed class RabbitMqConsumerOptions : ConsumerWorkerOptions
     };
 
     /// <summary>Gets the effective dead-letter mode (see <see cref="DeadLettering"/>).</summary>
-    public RabbitMqDeadLetterMode EffectiveDeadLettering =>
+    internal RabbitMqDeadLetterMode EffectiveDeadLettering =>
         DeadLettering ?? (QueueType == RabbitMqQueueType.Quorum ? RabbitMqDeadLetterMode.Broker : RabbitMqDeadLetterMode.Publish);
 
     /// <summary>Gets the effective routing key of broker mode, or <see langword="null"/> for the message's own.</summary>
-    public string? EffectiveDeadLetterRoutingKey => DeadLetterRoutingKey ?? EffectiveDeadLetterQueue;
+    internal string? EffectiveDeadLetterRoutingKey => DeadLetterRoutingKey ?? EffectiveDeadLetterQueue;
 
     /// <inheritdoc />
     protected internal override void Validate(ICollection<string> errors)

@@ -39,7 +39,7 @@ public abstract class RabbitMqConsumerWorker<TMessage> : ConsumerWorker<TMessage
     protected new RabbitMqConsumerOptions Options { get; }
 
     /// <inheritdoc />
-    protected override async Task ConsumeAsync(CancellationToken stoppingToken)
+    private protected override async Task ConsumeAsync(CancellationToken stoppingToken)
     {
         var delay = RabbitMqRecovery.FirstDelay;
         while (!stoppingToken.IsCancellationRequested)

@@ -24,7 +24,7 @@ public sealed record RabbitMqDeath(string Queue, string Reason, long Count, stri
 public static class RabbitMqDeaths
 {
     /// <summary>The header the broker writes.</summary>
-    public const string HeaderName = "x-death";
+    internal const string HeaderName = "x-death";
 
     /// <summary>Reads the history from a message a <see cref="RabbitMqConsumerWorker{TMessage}"/> received.</summary>
     /// <typeparam name="TMessage">The body type.</typeparam>

@@ -20,16 +20,9 @@ public static class RabbitMqServiceCollectionExtensions
     public static IServiceCollection AddRabbitMqConnection(this IServiceCollection services, Action<RabbitMqConnectionOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var builder = services.AddOptions<RabbitMqConnectionOptions>();
-        if (configure is not null)
-        {
-            builder.Configure(configure);
-        }
-
-        if (!services.Any(static d => d.ServiceType == typeof(RabbitMqConnectionProvider)))
+        if (OptionsRegistration.ConfigureShared<RabbitMqConnectionOptions>(services, configure, typeof(RabbitMqConnectionProvider), static (o, errors) => o.Validate(errors)))
         {
             services.AddMessaging();
-            OptionsRegistration.ValidateOnStart<RabbitMqConnectionOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton<RabbitMqConnectionProvider>();
         }
 
@@ -43,9 +36,7 @@ public static class RabbitMqServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddRabbitMqConnection(this IServiceCollection services, IConfiguration configuration, Action<RabbitMqConnectionOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<RabbitMqConnectionOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<RabbitMqConnectionOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddRabbitMqConnection(configure);
     }
 
@@ -106,15 +97,8 @@ public static class RabbitMqServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddRabbitMqConnection();
-        var builder = services.AddOptions<RabbitMqPublisherOptions>();
-        if (configure is not null)
+        if (OptionsRegistration.ConfigureShared<RabbitMqPublisherOptions>(services, configure, typeof(IRabbitMqPublisher), static (o, errors) => o.Validate(errors)))
         {
-            builder.Configure(configure);
-        }
-
-        if (!services.Any(static d => d.ServiceType == typeof(IRabbitMqPublisher)))
-        {
-            OptionsRegistration.ValidateOnStart<RabbitMqPublisherOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton<RabbitMqPublisher>();
             services.TryAddSingleton<IRabbitMqPublisher>(static sp => sp.GetRequiredService<RabbitMqPublisher>());
         }
@@ -129,9 +113,7 @@ public static class RabbitMqServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddRabbitMqPublisher(this IServiceCollection services, IConfiguration configuration, Action<RabbitMqPublisherOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<RabbitMqPublisherOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<RabbitMqPublisherOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddRabbitMqPublisher(configure);
     }
 }

@@ -34,7 +34,7 @@ public sealed class ServiceBusConsumerOptions : ConsumerWorkerOptions
     public IList<string> SessionIds { get; } = [];
 
     /// <summary>Gets the entity path the processor receives from: the queue, or <c>{topic}/Subscriptions/{subscription}</c>.</summary>
-    public string EntityPath => Subscription is { Length: > 0 } subscription ? $"{Queue}/Subscriptions/{subscription}" : Queue;
+    internal string EntityPath => Subscription is { Length: > 0 } subscription ? $"{Queue}/Subscriptions/{subscription}" : Queue;
 
     /// <inheritdoc />
     protected internal override void Validate(ICollection<string> errors)

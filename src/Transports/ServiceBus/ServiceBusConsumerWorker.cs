@@ -39,7 +39,7 @@ public abstract class ServiceBusConsumerWorker<TMessage> : ConsumerWorker<TMessa
     protected new ServiceBusConsumerOptions Options { get; }
 
     /// <inheritdoc />
-    protected sealed override async Task ConsumeAsync(CancellationToken stoppingToken)
+    private protected sealed override async Task ConsumeAsync(CancellationToken stoppingToken)
     {
         var client = _clients.GetClient();
         var processor = CreateProcessor(client);

@@ -7,28 +7,28 @@ namespace Messaging.Transports.ServiceBus;
 public static class ServiceBusMessaging
 {
     /// <summary>The <c>messaging.system</c> value of Azure Service Bus.</summary>
-    public const string MessagingSystem = "servicebus";
+    internal const string MessagingSystem = "servicebus";
 
     /// <summary>The W3C <c>traceparent</c> application property.</summary>
-    public const string TraceParentProperty = "traceparent";
+    internal const string TraceParentProperty = "traceparent";
 
     /// <summary>The W3C <c>tracestate</c> application property.</summary>
-    public const string TraceStateProperty = "tracestate";
+    internal const string TraceStateProperty = "tracestate";
 
     /// <summary>The W3C <c>baggage</c> application property.</summary>
-    public const string BaggageProperty = "baggage";
+    internal const string BaggageProperty = "baggage";
 
     /// <summary>
     /// The Azure SDK's legacy trace property (a traceparent-format string), read when no <c>traceparent</c> exists and
     /// removed whenever <c>traceparent</c> is written.
     /// </summary>
-    public const string DiagnosticIdProperty = "Diagnostic-Id";
+    internal const string DiagnosticIdProperty = "Diagnostic-Id";
 
     /// <summary>
     /// The legacy baggage property (comma-separated <c>key=value</c>), read when no <c>baggage</c> exists and removed
     /// whenever <c>baggage</c> is written.
     /// </summary>
-    public const string CorrelationContextProperty = "Correlation-Context";
+    internal const string CorrelationContextProperty = "Correlation-Context";
 
     private const string SubscriptionsSegment = "/Subscriptions/";
 

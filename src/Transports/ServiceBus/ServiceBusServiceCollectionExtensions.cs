@@ -20,16 +20,9 @@ public static class ServiceBusServiceCollectionExtensions
     public static IServiceCollection AddServiceBusConnection(this IServiceCollection services, Action<ServiceBusConnectionOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var builder = services.AddOptions<ServiceBusConnectionOptions>();
-        if (configure is not null)
-        {
-            builder.Configure(configure);
-        }
-
-        if (!services.Any(static d => d.ServiceType == typeof(ServiceBusClientProvider)))
+        if (OptionsRegistration.ConfigureShared<ServiceBusConnectionOptions>(services, configure, typeof(ServiceBusClientProvider), static (o, errors) => o.Validate(errors)))
         {
             services.AddMessaging();
-            OptionsRegistration.ValidateOnStart<ServiceBusConnectionOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton<ServiceBusClientProvider>();
         }
 
@@ -43,9 +36,7 @@ public static class ServiceBusServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddServiceBusConnection(this IServiceCollection services, IConfiguration configuration, Action<ServiceBusConnectionOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<ServiceBusConnectionOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<ServiceBusConnectionOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddServiceBusConnection(configure);
     }
 
@@ -105,15 +96,8 @@ public static class ServiceBusServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddServiceBusConnection();
-        var builder = services.AddOptions<ServiceBusPublisherOptions>();
-        if (configure is not null)
+        if (OptionsRegistration.ConfigureShared<ServiceBusPublisherOptions>(services, configure, typeof(IServiceBusPublisher), static (o, errors) => o.Validate(errors)))
         {
-            builder.Configure(configure);
-        }
-
-        if (!services.Any(static d => d.ServiceType == typeof(IServiceBusPublisher)))
-        {
-            OptionsRegistration.ValidateOnStart<ServiceBusPublisherOptions>(services, Options.Options.DefaultName, static (o, errors) => o.Validate(errors));
             services.TryAddSingleton<ServiceBusPublisher>();
             services.TryAddSingleton<IServiceBusPublisher>(static sp => sp.GetRequiredService<ServiceBusPublisher>());
         }
@@ -128,9 +112,7 @@ public static class ServiceBusServiceCollectionExtensions
     /// <returns>The services.</returns>
     public static IServiceCollection AddServiceBusPublisher(this IServiceCollection services, IConfiguration configuration, Action<ServiceBusPublisherOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        OptionsRegistration.Bind<ServiceBusPublisherOptions>(services, Options.Options.DefaultName, configuration, static (options, section) => options.Bind(section));
+        OptionsRegistration.BindDefault<ServiceBusPublisherOptions>(services, configuration, static (options, section) => options.Bind(section));
         return services.AddServiceBusPublisher(configure);
     }
 }
