@@ -6,7 +6,7 @@ namespace Messaging;
 /// </summary>
 internal abstract class ReceivedMessage
 {
-    // What the public constructor was given. The library's own transports describe their message from the delivery
+    // What the describing constructor was given. The library's own transports describe their message from the delivery
     // they keep anyway (see the parameterless constructor) instead of holding a copy of every field.
     // Saves ~150 B/msg (e2e quiet and traced, RabbitMQ, 2026-12).
     private readonly Given? _given;

@@ -56,7 +56,7 @@ internal sealed partial class RabbitMqPublisher : IRabbitMqPublisher, IAsyncDisp
         var messageId = properties.MessageId ??= Guid.NewGuid().ToString("N");
         var headers = properties.Headers ?? new Dictionary<string, object?>(StringComparer.Ordinal);
         using var scope = _instrumentation.StartProducer(RabbitMqSemantics.Outgoing(exchange, routingKey, properties, body.Length), RabbitMqHeaders.CreateCarrier(headers));
-        var context = scope.Activity?.Context ?? Activity.Current?.Context ?? default;
+        var context = scope.Context;
         var started = _time.GetTimestamp();
         var delay = RabbitMqRecovery.FirstDelay;
         for (var attempt = 1; ; attempt++)
