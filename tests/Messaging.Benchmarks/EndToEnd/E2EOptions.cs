@@ -24,7 +24,7 @@ public sealed record E2EOptions
     /// <summary>Gets the messages of the un-measured warm-up trial per mode and concurrency (0: none).</summary>
     public int Warmup { get; init; } = 10_000;
 
-    /// <summary>Gets a value indicating whether to sample allocations by type (GCAllocationTick) and print the top types per mode.</summary>
+    /// <summary>Gets a value indicating whether to sample allocations (GCAllocationTick with stacks) and print bytes per owner and the top sites per mode.</summary>
     public bool AllocationProfile { get; init; }
 
     internal static E2EOptions Parse(string[] args)
