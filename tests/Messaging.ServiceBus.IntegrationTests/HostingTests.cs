@@ -127,19 +127,7 @@ public sealed class HostingTests : IDisposable
     }
 
     /// <summary>Waits, bounded, until the worker reports Healthy: it starts its processor in the background after the host started.</summary>
-    private static async Task WaitHealthyAsync(Microsoft.Extensions.Hosting.IHost host, string name)
-    {
-        var health = host.Services.GetRequiredService<HealthCheckService>();
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        var report = await health.CheckHealthAsync(r => r.Name == name);
-        while (report.Status != HealthStatus.Healthy && watch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(50); // polling the worker's reported state, bounded: not test synchronisation
-            report = await health.CheckHealthAsync(r => r.Name == name);
-        }
-
-        Assert.Equal(HealthStatus.Healthy, report.Status);
-    }
+    private static Task WaitHealthyAsync(Microsoft.Extensions.Hosting.IHost host, string name) => WorkerHealth.HealthyAsync(host.Services, name);
 }
 
 public sealed class SessionOrderWorker(ServiceBusWorkerContext context, Probe probe) : ServiceBusSessionConsumerWorker<Order>(context)

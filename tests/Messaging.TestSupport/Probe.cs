@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
@@ -24,14 +23,11 @@ public sealed record Observation(
 /// <summary>Shared between a test and the worker in its host: records observations, runs an optional behaviour.</summary>
 public sealed class Probe
 {
-    private readonly ConcurrentQueue<Observation> _observations = new();
-    private readonly List<(int Count, TaskCompletionSource Done)> _waiters = [];
-    private readonly object _gate = new();
-    private int _count;
+    private readonly Recorded<Observation> _observations = new();
 
     public Func<MessageContext<Order>, CancellationToken, Task>? Behaviour { get; set; }
 
-    public IReadOnlyCollection<Observation> Observations => _observations;
+    public IReadOnlyCollection<Observation> Observations => _observations.Items;
 
     public async Task OnMessageAsync(MessageContext<Order> message, CancellationToken cancellationToken)
     {
@@ -58,46 +54,11 @@ public sealed class Probe
         }
         finally
         {
-            Record(observation);
+            _observations.Add(observation);
         }
     }
 
-    public Task WaitForAsync(int count, TimeSpan? timeout = null)
-    {
-        lock (_gate)
-        {
-            if (_count >= count)
-            {
-                return Task.CompletedTask;
-            }
-
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((count, done));
-            return done.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
-        }
-    }
-
-    private void Record(Observation observation)
-    {
-        _observations.Enqueue(observation);
-        List<TaskCompletionSource> ready = [];
-        lock (_gate)
-        {
-            _count++;
-            _waiters.RemoveAll(w =>
-            {
-                if (w.Count <= _count)
-                {
-                    ready.Add(w.Done);
-                    return true;
-                }
-
-                return false;
-            });
-        }
-
-        ready.ForEach(static d => d.TrySetResult());
-    }
+    public Task WaitForAsync(int count, TimeSpan? timeout = null) => _observations.WaitForAsync(count, timeout);
 }
 
 public sealed class ScopedMarker

@@ -5,7 +5,6 @@ using Messaging.IntegrationTests.Broker;
 using Messaging.Tests.Support;
 using Messaging.Transports.RabbitMq;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using RabbitMQ.Client;
 using Xunit;
@@ -162,11 +161,7 @@ public sealed class ClusterTests(ClusterFixture fixture, ITestOutputHelper outpu
 
         // At-least-once dead-lettering moves the message asynchronously: poll the dead-letter queue, bounded.
         BasicGetResult? dead = null;
-        var watch = Stopwatch.StartNew();
-        while ((dead = await channel.BasicGetAsync(queue + ".dead-letter", autoAck: true)) is null && watch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(100);
-        }
+        await Eventually.HoldsAsync(async () => (dead = await channel.BasicGetAsync(queue + ".dead-letter", autoAck: true)) is not null, "the dead-lettered copy");
 
         Assert.NotNull(dead);
         var headers = dead.BasicProperties.Headers!;
@@ -314,21 +309,7 @@ public sealed class ClusterTests(ClusterFixture fixture, ITestOutputHelper outpu
     }
 
     /// <summary>Waits, bounded, until every worker of the host reports Healthy (subscribed on the broker).</summary>
-    private static async Task WaitUntilHealthyAsync(IHost host)
-    {
-        var checks = host.Services.GetRequiredService<HealthCheckService>();
-        var watch = Stopwatch.StartNew();
-        HealthReport report;
-        while ((report = await checks.CheckHealthAsync()).Status != HealthStatus.Healthy)
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new TimeoutException($"The workers did not subscribe within 60 s: {string.Join("; ", report.Entries.Select(e => $"{e.Key}: {e.Value.Description}"))}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntilHealthyAsync(IHost host) => WorkerHealth.HealthyAsync(host.Services, TimeSpan.FromSeconds(60));
 
     private sealed record FailoverReport(ClusterNode Faulted, IReadOnlyList<int> ResumedOn, int Duplicates, TimeSpan Gap);
 

@@ -136,14 +136,6 @@ public sealed class FaultTests(BrokerFixture fixture, ITestOutputHelper output) 
         return retries;
     }
 
-    private static async Task WaitForOpenAsync(IConnection connection)
-    {
-        // Waiting for an external system (the broker recovering), bounded: not test synchronisation.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        do
-        {
-            await Task.Delay(100);
-        }
-        while (!connection.IsOpen && DateTime.UtcNow < deadline);
-    }
+    private static Task WaitForOpenAsync(IConnection connection) =>
+        Eventually.HoldsAsync(() => connection.IsOpen, "the connection to recover", TimeSpan.FromSeconds(60));
 }

@@ -43,8 +43,8 @@ public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output
         {
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
             builder.Configuration.AddJsonFile(settings);
-            var seen = new ConcurrentQueue<(string Worker, string Queue, int Index, int MaxAttempts)>();
-            builder.Services.AddSingleton(seen);
+            var recorded = new Recorded<(string Worker, string Queue, int Index, int MaxAttempts)>();
+            builder.Services.AddSingleton(recorded);
             builder.Services.AddRabbitMqConnection(builder.Configuration.GetSection("Messaging:RabbitMq"));
             builder.Services.AddRabbitMqConsumerWorker<QueueWorker>("Eu", builder.Configuration.GetSection("Messaging:Workers:Eu"));
             builder.Services.AddRabbitMqConsumerWorker<QueueWorker>("Us", builder.Configuration.GetSection("Messaging:Workers:Us"));
@@ -60,7 +60,8 @@ public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output
                 await publisher.PublishMessageAsync(string.Empty, us, new Order(100 + i, string.Empty, []));
             }
 
-            await Eventually(() => Task.FromResult(seen.Count >= 6), "six messages handled");
+            await recorded.WaitForAsync(6, Timeout);
+            var seen = recorded.Items;
             var connections = await fixture.Broker.ListConnectionNamesAsync();
             output.WriteLine($"connections on the broker: {string.Join(", ", connections)}");
             await host.StopAsync();
@@ -126,7 +127,7 @@ public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output
         await fixture.Broker.StopAppAsync();
         try
         {
-            await Eventually(async () => (down = await CheckAsync(host)).Entries[nameof(RabbitOrderWorker)].Status == HealthStatus.Unhealthy, "the worker reported unhealthy");
+            down = await WorkerHealth.StatusAsync(host.Services, HealthStatus.Unhealthy, Timeout, nameof(RabbitOrderWorker));
         }
         finally
         {
@@ -205,34 +206,14 @@ public sealed class HostingTests(BrokerFixture fixture, ITestOutputHelper output
 
     private static Task<HealthReport> CheckAsync(IHost host) => host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
-    private static Task WaitUntilHealthyAsync(IHost host, params string[] workers) =>
-        Eventually(async () =>
-        {
-            var report = await CheckAsync(host);
-            return workers.All(w => report.Entries.TryGetValue(w, out var e) && e.Status == HealthStatus.Healthy);
-        }, $"{string.Join(", ", workers)} healthy");
+    private static Task WaitUntilHealthyAsync(IHost host, params string[] workers) => WorkerHealth.HealthyAsync(host.Services, Timeout, workers);
 
-    /// <summary>Waits, bounded, for a condition of an external system (the broker, the worker's subscription).</summary>
-    private static async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (watch.Elapsed > Timeout)
-            {
-                throw new TimeoutException($"Timed out after {Timeout.TotalSeconds} s waiting for: {what}.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    public sealed class QueueWorker(RabbitMqWorkerContext context, ConcurrentQueue<(string Worker, string Queue, int Index, int MaxAttempts)> seen)
+    public sealed class QueueWorker(RabbitMqWorkerContext context, Recorded<(string Worker, string Queue, int Index, int MaxAttempts)> seen)
         : RabbitMqConsumerWorker<Order>(context)
     {
         protected override Task HandleAsync(MessageContext<Order> message, CancellationToken cancellationToken)
         {
-            seen.Enqueue((Name, message.Destination, message.Body.Index, message.MaxAttempts));
+            seen.Add((Name, message.Destination, message.Body.Index, message.MaxAttempts));
             return Task.CompletedTask;
         }
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Messaging.IntegrationTests.Broker;
 using Messaging.Propagation;
 using Messaging.Tests.Support;
@@ -134,32 +133,21 @@ public sealed class WorkerLifecycleTests(BrokerFixture fixture) : IDisposable
     private static string? Value(IHeaderCarrier headers, string name) => headers.GetValues(name) is { Count: > 0 } v ? v[0] : null;
 
     /// <summary>Waits, bounded, until the broker reports one consumer on the queue (the worker subscribes in the background).</summary>
-    private static async Task WaitForConsumerAsync(IConnection connection, string queue)
-    {
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            // A passive declare of a queue that is not there (yet) closes its channel: one channel per look.
-            await using (var look = await connection.CreateChannelAsync())
+    private static Task WaitForConsumerAsync(IConnection connection, string queue) =>
+        Eventually.HoldsAsync(
+            async () =>
             {
+                // A passive declare of a queue that is not there (yet) closes its channel: one channel per look.
+                await using var look = await connection.CreateChannelAsync();
                 try
                 {
-                    if ((await look.QueueDeclarePassiveAsync(queue)).ConsumerCount == 1)
-                    {
-                        return;
-                    }
+                    return (await look.QueueDeclarePassiveAsync(queue)).ConsumerCount == 1;
                 }
                 catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
                 {
+                    return false;
                 }
-            }
-
-            if (watch.Elapsed > Timeout)
-            {
-                throw new TimeoutException($"No consumer on '{queue}' after {Timeout.TotalSeconds} s.");
-            }
-
-            await Task.Delay(100); // polling the broker, bounded: not test synchronisation
-        }
-    }
+            },
+            $"one consumer on '{queue}'",
+            Timeout);
 }
