@@ -60,10 +60,17 @@ internal sealed class AllocationSampler : IDisposable
 
     /// <summary>Stops the session and prints, per measured label, the bytes per message by owner and the top allocation sites.</summary>
     /// <param name="top">How many sites to print per label.</param>
-    public void Print(int top)
+    /// <returns>Whether every measured label got samples charged to a named owner (else the profile saw nothing, or no stacks).</returns>
+    public bool Print(int top)
     {
         Stop();
         var samples = Read();
+        var complete = _messages.Keys.All(label => samples.TryGetValue(label, out var sites) && sites.Keys.Any(k => k.Owner != "runtime"));
+        if (!complete)
+        {
+            Console.WriteLine(Text($"# allocation profile: no attributed samples for {string.Join(", ", _messages.Keys.Where(l => !samples.ContainsKey(l)))} (the session recorded {samples.Values.Sum(s => s.Count)} sites)"));
+        }
+
         foreach (var (label, sites) in samples.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var messages = Math.Max(1, _messages.GetValueOrDefault(label));
@@ -77,6 +84,8 @@ internal sealed class AllocationSampler : IDisposable
                 Console.WriteLine(Text($"#   {PerMessage(bytes),8:N1}  {site.Type}  @ {site.Frame}"));
             }
         }
+
+        return complete;
     }
 
     public void Dispose()
